@@ -1,0 +1,11 @@
+#include <stdio.h>
+
+#include "cli/commands.h"
+
+/* TODO: placeholder until the subcommand is implemented. */
+int cmd_run(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "cheval run: not implemented in this build\n");
+    return CHV_EXIT_FAILURE;
+}

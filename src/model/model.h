@@ -1,0 +1,99 @@
+/* Causal language models loaded from Hugging Face folders (config.json plus
+ * safetensors), and a batched forward pass that returns next-token
+ * log-probabilities at the rows a caller asks for.
+ *
+ * Ownership: chv_model_load returns a model that the caller frees with
+ * chv_model_free. Weights are mmapped from the safetensors files and stay
+ * mapped until then. A KV cache (chv_kv) belongs to one sequence; the
+ * caller creates and frees it and may pass it as the read-only prefix of
+ * many later sequences. chv_model_forward may be called from one thread at
+ * a time per model; it uses chv_model_set_threads threads internally.
+ *
+ * Errors: functions that can fail return NULL or -1 and fill err with a
+ * message naming the file, the tensor or the config field.
+ */
+#ifndef CHEVAL_MODEL_MODEL_H
+#define CHEVAL_MODEL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+typedef struct chv_model_info {
+    char architecture[64]; /* config "architectures"[0], e.g. "LlamaForCausalLM" */
+    char model_type[32];   /* config "model_type", e.g. "llama" */
+    char dtype[8];         /* stored weight dtype: "F32", "F16" or "BF16" (the most common) */
+    int vocab_size;
+    int hidden_size;
+    int intermediate_size;
+    int n_layers;
+    int n_heads;
+    int n_kv_heads;
+    int head_dim;
+    long max_position_embeddings; /* 0 when config.json has none */
+    int32_t bos_token_id;         /* -1 when config.json has none */
+    int32_t eos_token_id;         /* -1 when config.json has none (first id if a list) */
+    int tied_embeddings;
+    int64_t n_params; /* parameters, counting tied matrices once */
+} chv_model_info;
+
+typedef struct chv_model chv_model;
+typedef struct chv_kv chv_kv;
+
+/* Loads the model in folder dir after validating every tensor's name, shape,
+ * dtype and byte range against config.json. Returns NULL and fills err on
+ * failure. */
+chv_model *chv_model_load(const char *dir, chv_error *err);
+
+void chv_model_free(chv_model *model);
+
+const chv_model_info *chv_model_get_info(const chv_model *model);
+
+/* Sets the number of threads used by the forward pass (OpenBLAS and the
+ * model's own kernels). n <= 0 means all cores. */
+void chv_model_set_threads(chv_model *model, int n);
+
+/* Allocates an empty KV cache for up to capacity positions. */
+chv_kv *chv_kv_new(const chv_model *model, int capacity, chv_error *err);
+void chv_kv_free(chv_kv *kv);
+/* Number of positions stored. */
+int chv_kv_length(const chv_kv *kv);
+/* Forgets positions >= length, so the cache can be reused. */
+void chv_kv_truncate(chv_kv *kv, int length);
+
+/* One sequence in a forward batch.
+ *
+ * The new tokens sit at positions prefix_len .. prefix_len + n_tokens - 1.
+ * They attend causally to prefix positions 0 .. prefix_len - 1 of `prefix`
+ * (when prefix_len > 0) and to each other. When `kv` is not NULL their keys
+ * and values are stored in it at those positions; kv may equal prefix, which
+ * extends the prefix in place. kv's length becomes prefix_len + n_tokens.
+ *
+ * Row score_from + j predicts targets[j] for j < n_targets; its
+ * log-softmax value of targets[j] goes to logprobs[j] and whether targets[j]
+ * is the argmax of that row goes to is_argmax[j]. Ties in the argmax go to
+ * the lowest id, as torch.argmax does. */
+typedef struct chv_seq {
+    const int32_t *tokens;
+    int n_tokens;
+    const chv_kv *prefix;
+    int prefix_len;
+    chv_kv *kv;
+
+    int score_from;
+    const int32_t *targets;
+    int n_targets;
+
+    float *logprobs;    /* n_targets outputs */
+    uint8_t *is_argmax; /* n_targets outputs */
+} chv_seq;
+
+/* Runs all sequences as one packed batch: each projection is one sgemm over
+ * the token rows of every sequence, and attention is computed per sequence.
+ * Results do not depend on how sequences are grouped into calls. Returns 0,
+ * or -1 with err filled (an id out of range, a position past the maximum,
+ * or out of memory). */
+int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err);
+
+#endif
