@@ -45,6 +45,11 @@ ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIB_SRC  := $(sort $(wildcard src/*/*.c tasks/*.c))
 LIB_SRC  := $(filter-out src/cli/main.c,$(LIB_SRC))
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+
+# The built-in task specs (tasks/*.json) are compiled in as C strings, so
+# cheval finds them from any working directory.
+TASK_SPECS := $(sort $(wildcard tasks/*.json))
+LIB_OBJ  += $(BUILD)/gen/task_specs.o
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
@@ -72,6 +77,13 @@ $(BUILD)/libcheval.a: $(LIB_OBJ)
 
 $(BUILD)/src/cli/version.o: FORCE
 $(BUILD)/src/cli/version.o: EXTRA_DEFS = -DCHEVAL_GIT_HASH='"$(GIT_HASH)"' -DCHEVAL_VERSION='"$(VERSION)"'
+
+$(BUILD)/gen/task_specs.c: $(TASK_SPECS) tasks/embed-specs.sh
+	@mkdir -p $(dir $@)
+	sh tasks/embed-specs.sh $(TASK_SPECS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/task_specs.o: $(BUILD)/gen/task_specs.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
