@@ -432,6 +432,12 @@ START_TEST(python_string_helpers) {
     s = chv_py_capitalize("hELLO wORLD");
     ck_assert_str_eq(s, "Hello world");
     free(s);
+    s = chv_py_capitalize("\xC3\x9F" "ER");                    /* "ßER" */
+    ck_assert_str_eq(s, "Sser");
+    free(s);
+    s = chv_py_capitalize("\xCE\x9F\xCE\x94\xCE\x9F\xCE\xA3"); /* "ΟΔΟΣ" -> "Οδος" */
+    ck_assert_str_eq(s, "\xCE\x9F\xCE\xB4\xCE\xBF\xCF\x82");
+    free(s);
     s = chv_py_replace("a   b", "  ", " ");
     ck_assert_str_eq(s, "a  b");
     free(s);

@@ -125,17 +125,78 @@ static void append_codepoint(chv_strbuf *b, utf8proc_int32_t cp) {
     chv_strbuf_append(b, (const char *)bytes, (size_t)n);
 }
 
+/* Python's "cased" and "case-ignorable" properties, close enough for the
+ * final-sigma rule: letters with case, and marks, format characters,
+ * modifiers and the apostrophe-like word-internal punctuation. */
+static int is_cased(utf8proc_int32_t cp) {
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL || c == UTF8PROC_CATEGORY_LT;
+}
+
+static int is_case_ignorable(utf8proc_int32_t cp) {
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_ME || c == UTF8PROC_CATEGORY_CF ||
+           c == UTF8PROC_CATEGORY_LM || c == UTF8PROC_CATEGORY_SK || cp == '\'' || cp == '.' ||
+           cp == ':' || cp == 0x2019;
+}
+
+/* Lower-cases capital sigma at cps[i] the way Python does: final form when
+ * a cased letter precedes it and none follows (skipping case-ignorables). */
+static utf8proc_int32_t lower_sigma(const utf8proc_int32_t *cps, size_t n, size_t i) {
+    int before = 0, after = 0;
+    for (size_t j = i; j-- > 0;) {
+        if (is_case_ignorable(cps[j]))
+            continue;
+        before = is_cased(cps[j]);
+        break;
+    }
+    for (size_t j = i + 1; j < n; j++) {
+        if (is_case_ignorable(cps[j]))
+            continue;
+        after = is_cased(cps[j]);
+        break;
+    }
+    return before && !after ? 0x03C2 : 0x03C3;
+}
+
+/* Title case of the first character, with the full (multi-character)
+ * mappings of the letters that have one in common text. */
+static void append_title(chv_strbuf *b, utf8proc_int32_t cp) {
+    switch (cp) {
+    case 0x00DF: chv_strbuf_puts(b, "Ss"); return;  /* sharp s */
+    case 0xFB00: chv_strbuf_puts(b, "Ff"); return;  /* ligatures */
+    case 0xFB01: chv_strbuf_puts(b, "Fi"); return;
+    case 0xFB02: chv_strbuf_puts(b, "Fl"); return;
+    case 0xFB03: chv_strbuf_puts(b, "Ffi"); return;
+    case 0xFB04: chv_strbuf_puts(b, "Ffl"); return;
+    case 0xFB05:
+    case 0xFB06: chv_strbuf_puts(b, "St"); return;
+    default: append_codepoint(b, utf8proc_totitle(cp)); return;
+    }
+}
+
 char *chv_py_capitalize(const char *s) {
+    size_t len = strlen(s);
+    utf8proc_int32_t *cps = malloc((len + 1) * sizeof *cps);
+    if (cps == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len;)
+        cps[n++] = (utf8proc_int32_t)chv_utf8_next(s, &i);
+
     chv_strbuf out = {0};
     chv_strbuf_append(&out, "", 0);
-
-    size_t i = 0, len = strlen(s);
-    int first = 1;
-    while (i < len) {
-        utf8proc_int32_t cp = (utf8proc_int32_t)chv_utf8_next(s, &i);
-        append_codepoint(&out, first ? utf8proc_totitle(cp) : utf8proc_tolower(cp));
-        first = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0)
+            append_title(&out, cps[i]);
+        else if (cps[i] == 0x0130) /* capital I with dot: "i" + combining dot */
+            chv_strbuf_puts(&out, "i\xCC\x87");
+        else if (cps[i] == 0x03A3)
+            append_codepoint(&out, lower_sigma(cps, n, i));
+        else
+            append_codepoint(&out, utf8proc_tolower(cps[i]));
     }
+    free(cps);
     return chv_strbuf_take(&out);
 }
 

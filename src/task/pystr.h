@@ -25,11 +25,10 @@ char *chv_py_rstrip(const char *s);
 char *chv_py_replace(const char *s, const char *old, const char *replacement);
 
 /* str.capitalize(): the first code point in title case, every other code
- * point in lower case.
- * NOTE: utf8proc gives simple (one-to-one) case mappings. Python uses full
- * mappings, so the few characters with multi-character mappings (for
- * example "ß" as the first character, or a capital sigma at the end of a
- * word) can differ. */
+ * point in lower case, with Python's final sigma and the multi-character
+ * mappings of U+0130 and of a leading "ß" or Latin ligature.
+ * NOTE: other multi-character title mappings (rare letters such as U+0149)
+ * fall back to utf8proc's one-to-one mapping and can differ from Python. */
 char *chv_py_capitalize(const char *s);
 
 /* len(re.split(r"\s+", s)): the number of pieces, counting empty pieces
