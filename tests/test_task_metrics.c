@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "task/metrics.h"
-#include "task/sample.h"
+#include "task/selection.h"
 
 START_TEST(argmax_first_of_ties) {
     double v[] = {-3.0, -1.0, -2.0, -1.0, -1.0};

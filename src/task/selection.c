@@ -1,4 +1,4 @@
-#include "task/sample.h"
+#include "task/selection.h"
 
 #include <stdlib.h>
 

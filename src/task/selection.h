@@ -9,8 +9,8 @@
  * method without rejection; its bias is below 2^-40 for any file size
  * here).
  */
-#ifndef CHEVAL_TASK_SAMPLE_H
-#define CHEVAL_TASK_SAMPLE_H
+#ifndef CHEVAL_TASK_SELECTION_H
+#define CHEVAL_TASK_SELECTION_H
 
 #include <stddef.h>
 #include <stdint.h>
