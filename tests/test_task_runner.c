@@ -15,7 +15,7 @@
 #include "util/log.h"
 
 /* The stand-in scores a continuation by minus its length in bytes, so the
- * shortest choice always wins acc; a page scores minus one nat per byte. */
+ * shortest choice wins acc. A page scores minus one nat per byte. */
 static int fake_loglikelihood(void *ctx, const chv_ll_request *requests, size_t n,
                               chv_ll_result *results, chv_progress_fn progress, void *user,
                               chv_error *err) {

@@ -1,13 +1,12 @@
 /* Document selection: every document, the first N (--limit, as lm-eval
  * does), or a seeded random subset (--seed S --sample N).
  *
- * The random subset is the same on every machine: splitmix64 (Steele,
+ * The random subset is the same on every machine. splitmix64 (Steele,
  * Lea and Flood, "Fast splittable pseudorandom number generators", 2014)
- * seeded with S drives a partial Fisher-Yates shuffle of 0..n-1; the first
+ * seeded with S drives a partial Fisher-Yates shuffle of 0..n-1. The first
  * N positions are taken and sorted, so documents are still scored in file
- * order. Index draws use the high bits of a 64x64->128 multiply (Lemire's
- * method without rejection; its bias is below 2^-40 for any file size
- * here).
+ * order. Each index is the high half of a 64x64->128-bit product (Lemire's
+ * method without rejection), whose bias is below n / 2^64.
  */
 #ifndef CHEVAL_TASK_SELECTION_H
 #define CHEVAL_TASK_SELECTION_H
