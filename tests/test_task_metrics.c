@@ -12,6 +12,8 @@ START_TEST(argmax_first_of_ties) {
     int ties = -1;
     ck_assert_uint_eq(chv_argmax(v, 5, &ties), 1);
     ck_assert_int_eq(ties, 2);
+    double with_nan[] = {-1.0, NAN, -0.5, NAN};
+    ck_assert_uint_eq(chv_argmax(with_nan, 4, NULL), 1);
     double w[] = {-1.0, -2.0};
     ck_assert_uint_eq(chv_argmax(w, 2, &ties), 0);
     ck_assert_int_eq(ties, 0);

@@ -7,9 +7,10 @@
 
 size_t chv_argmax(const double *v, size_t n, int *ties) {
     size_t best = 0;
-    for (size_t i = 1; i < n; i++) {
-        /* Strictly greater keeps the first maximum, as numpy.argmax does. */
-        if (v[i] > v[best])
+    for (size_t i = 1; i < n && !isnan(v[best]); i++) {
+        /* Strictly greater keeps the first maximum, and a NaN wins as the
+         * first NaN does in numpy.argmax (0 / 0 for an empty choice). */
+        if (v[i] > v[best] || isnan(v[i]))
             best = i;
     }
     if (ties != NULL) {
