@@ -325,6 +325,15 @@ START_TEST(task_list_resolution) {
     ck_assert_uint_eq(n, 2);
     free(tasks);
 
+    /* A user spec replacing a built-in task keeps its place in the preset. */
+    const char boolq[] = "{\"task\": \"boolq\", \"file\": \"my/boolq.jsonl\", \"context\": \"{q}\","
+                         " \"choices\": [\"no\", \"yes\"], \"gold\": \"{label}\"}";
+    ck_assert_int_eq(chv_registry_add_spec(registry, boolq, "boolq.json", 0, &err), 0);
+    ck_assert_str_eq(chv_registry_find(registry, "boolq")->file, "my/boolq.jsonl");
+    ck_assert_int_eq(chv_registry_select(registry, "card", &tasks, &n, &err), 0);
+    ck_assert_uint_eq(n, 8 + 67 + 1);
+    free(tasks);
+
     ck_assert_int_eq(chv_registry_select(registry, "arc_easy,nope", &tasks, &n, &err), -1);
     ck_assert_msg(strstr(err.message, "\"nope\"") != NULL, "%s", err.message);
 }

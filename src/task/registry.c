@@ -59,8 +59,9 @@ static int add_task(chv_registry *reg, const chv_task_spec *spec, const char *na
     return 0;
 }
 
-/* Removes the spec called name and every task made from it. */
-static void remove_spec(chv_registry *reg, const char *name) {
+/* Removes the spec called name and every task made from it. Returns 1 when
+ * that spec was built in. */
+static int remove_spec(chv_registry *reg, const char *name) {
     for (size_t i = 0; i < reg->n_specs; i++) {
         chv_task_spec *spec = reg->specs[i];
         if (strcmp(spec->name, name) != 0)
@@ -74,11 +75,13 @@ static void remove_spec(chv_registry *reg, const char *name) {
                 reg->tasks[kept++] = reg->tasks[t];
         }
         reg->n_tasks = kept;
+        int builtin = spec->builtin;
         chv_task_spec_free(spec);
         memmove(&reg->specs[i], &reg->specs[i + 1], (reg->n_specs - i - 1) * sizeof *reg->specs);
         reg->n_specs--;
-        return;
+        return builtin;
     }
+    return 0;
 }
 
 int chv_registry_add_spec(chv_registry *reg, const char *text, const char *source, int builtin,
@@ -86,9 +89,8 @@ int chv_registry_add_spec(chv_registry *reg, const char *text, const char *sourc
     chv_task_spec *spec = chv_task_spec_parse(text, source, err);
     if (spec == NULL)
         return -1;
-    spec->builtin = builtin;
-
-    remove_spec(reg, spec->name);
+    /* A spec that replaces a built-in task keeps its place in the presets. */
+    spec->builtin = remove_spec(reg, spec->name) || builtin;
     chv_task_spec **specs = realloc(reg->specs, (reg->n_specs + 1) * sizeof *specs);
     if (specs == NULL) {
         chv_task_spec_free(spec);
