@@ -460,6 +460,8 @@ START_TEST(forward_rejects_past_sliding_window) {
     ck_assert_int_eq(chv_model_forward(model, &seq, 1, &err), -1);
     ck_assert_msg(strstr(err.message, "sliding_window of 4") != NULL, "%s", err.message);
     chv_model_free(model);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
     free(dir);
 }
 END_TEST
