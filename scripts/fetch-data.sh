@@ -143,7 +143,7 @@ count_records() {
             # A page starts at a level-1 heading such as " = Robert Boulter = ".
             grep -c '^ = [^=].* = $' "$1" ;;
         *)
-            # One record per line; a last line without '\n' still counts.
+            # One record per line. A last line without '\n' still counts.
             awk 'END { print NR }' "$1" ;;
     esac
 }
@@ -171,8 +171,8 @@ https://s3-us-west-2.amazonaws.com/ai2-website/data/ARC-V1-Feb2018.zip"
 obqa_zip="https://ai2-public-datasets.s3.amazonaws.com/open-book-qa/OpenBookQA-V1-Sep2018.zip \
 https://s3-us-west-2.amazonaws.com/ai2-website/data/OpenBookQA-V1-Sep2018.zip"
 winogrande_zip="https://storage.googleapis.com/ai2-mosaic/public/winogrande/winogrande_1.1.zip"
-# The llama.cpp project's mirror of the Salesforce archive; the original S3
-# bucket is the fallback (unverified: it is reported to be offline).
+# The llama.cpp project's mirror of the Salesforce archive comes first. The
+# original S3 bucket is the fallback (unverified: it is reported offline).
 wikitext_zip="https://huggingface.co/datasets/ggml-org/ci/resolve/$wikitext_revision/wikitext-2-raw-v1.zip \
 https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-raw-v1.zip"
 
@@ -194,8 +194,8 @@ https://yonatanbisk.com/piqa/data/${1#piqa/}" ;;
         openbookqa/test.jsonl)
             echo "zip OpenBookQA-V1-Sep2018/Data/Main/test.jsonl $obqa_zip" ;;
         boolq/dev.jsonl)
-            # Unverified: this bucket has been reported to answer with a
-            # billing error. SuperGLUE's BoolQ.zip has the same questions in
+            # Unverified: this bucket has been reported to return a billing
+            # error. SuperGLUE's BoolQ.zip has the same questions in
             # another schema (no title field), so it is not a fallback.
             echo "url https://storage.googleapis.com/boolq/dev.jsonl" ;;
         blimp/*.jsonl)
@@ -358,8 +358,8 @@ if ! mkdir -p "$dest"; then
     exit 1
 fi
 
-# Copying a folder onto itself would truncate nothing but is pointless, and
-# verification alone gives the answer.
+# When --from names the destination itself, there is nothing to copy, so
+# the files are only verified.
 if [ -n "$from" ] && [ "$(cd "$from" && pwd -P)" = "$(cd "$dest" && pwd -P)" ]; then
     from=""
     check_only=1

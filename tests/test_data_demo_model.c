@@ -27,8 +27,8 @@ static const char *demo_tool(void) {
 }
 
 /* SHA-256 of the files the generator writes. They change only when the
- * generator changes on purpose; a difference on another machine means the
- * output depends on the platform. */
+ * generator changes on purpose, so a difference on another machine means
+ * that the output depends on the platform. */
 static const char *const PINNED_SHA256[][2] = {
     {"model.safetensors", "55e8e67e20ef2236f5e7e649d32990df3464617bab7b4ff9732d314a6516aa63"},
     {"tokenizer.json", "eb2c619e0fc2c00840acc133147501cac9d7ca6573408e99a719dff577edf4d9"},
@@ -218,8 +218,9 @@ START_TEST(safetensors_weights_are_sane) {
                   "tied models store no lm_head.weight");
     ck_assert_int_eq((long)(len - 8 - header_len), offset);
 
-    /* Norm weights are exactly 1; every other value is finite and within
-     * the generator's 6-sigma bound (6 * 0.02), with a spread near 0.02. */
+    /* Norm weights are exactly 1. Every other value is finite, within the
+     * generator's bound of 6 standard deviations (6 * 0.02), and the spread
+     * of each tensor is near 0.02. */
     const unsigned char *data = file + 8 + header_len;
     const cJSON *entry;
     cJSON_ArrayForEach(entry, header) {

@@ -9,7 +9,7 @@
 #include "util/jsonl.h"
 #include "util/lines.h"
 
-/* Reads every record of a JSONL sample into items[]; returns the count. */
+/* Reads every record of a JSONL sample into items[] and returns the count. */
 static int read_records(const char *path, cJSON **items, int max_items) {
     chv_error err;
     chv_jsonl *reader = chv_jsonl_open(path, &err);

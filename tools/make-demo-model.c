@@ -5,14 +5,16 @@
  *
  * The folder holds config.json (LlamaForCausalLM), model.safetensors (F32),
  * tokenizer.json (GPT-2-style byte-level BPE), tokenizer_config.json and a
- * README.md. The weights are untrained, so the model scores at chance; it
- * exists to run every code path of `cheval run` on a machine with no
- * network and no Python.
+ * README.md. The weights are untrained, so the model scores at chance. It
+ * exists to run `cheval run` end to end on a machine with no network and
+ * no Python.
  *
- * Every run writes the same bytes on every IEEE-754 machine: the weights
- * come from SplitMix64 with a fixed seed, the normal-like values are sums of
- * uniform integers (no libm calls whose last bit could differ between C
- * libraries), and nothing depends on time, locale or the host's byte order.
+ * Every run writes the same bytes, and the output is built to be the same on
+ * any IEEE-754 machine: the weights come from SplitMix64 with a fixed seed,
+ * the normal-like values are sums of uniform integers (no libm calls whose
+ * last bit could differ between C libraries), and nothing depends on time,
+ * locale or the host's byte order. tests/test_data_demo_model.c pins the
+ * SHA-256 of the output.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -46,10 +48,10 @@ enum {
 
 #define EOT_TOKEN "<|endoftext|>"
 
-/* BPE merges, in rank order, written as raw bytes (a space is a space; the
- * tokenizer.json form uses GPT-2's byte-to-unicode mapping, so " t" becomes
- * "\u0120t"). Each side is a byte or the result of an earlier merge. A few
- * common English merges make the demo exercise multi-byte tokens. */
+/* BPE merges in rank order, written as raw bytes. tokenizer.json stores
+ * them through GPT-2's byte-to-unicode mapping, so " t" becomes "\u0120t".
+ * Each side is a byte or the result of an earlier merge. A few common
+ * English merges make the demo exercise multi-byte tokens. */
 static const char *const MERGES[][2] = {
     {" ", "t"}, {"h", "e"}, {" ", "a"}, {"i", "n"}, {" t", "he"}, {"e", "r"},  {"o", "n"},
     {" ", "s"}, {"r", "e"}, {" ", "w"}, {"a", "t"}, {"e", "n"},   {" ", "o"},  {"n", "d"},
@@ -153,11 +155,11 @@ static float normal_like(double std) {
 /* ------------------------------------------------------------------------
  * Byte-level vocabulary (GPT-2's bytes-to-unicode table) */
 
-/* byte_of_id[i] is the byte of byte token i; char_of_byte[b] is the code
- * point that stands for byte b in tokenizer.json. GPT-2 keeps printable
- * Latin-1 bytes as themselves, in byte order, then maps the other 68 bytes
- * to U+0100 onward in byte order; the ids follow that order, so id 0 is "!"
- * and the space byte is id 220, "\u0120". */
+/* byte_of_id[i] is the byte of byte token i, and char_of_byte[b] is the
+ * code point that stands for byte b in tokenizer.json. GPT-2 keeps the
+ * printable Latin-1 bytes as themselves and maps the other 68 bytes to
+ * U+0100 onward, both in byte order. The ids follow the same order, so id 0
+ * is "!" and the space byte is id 220, "\u0120". */
 static unsigned char byte_of_id[N_BYTE_TOKENS];
 static unsigned int char_of_byte[N_BYTE_TOKENS];
 
@@ -182,8 +184,8 @@ static void build_byte_table(void) {
     }
 }
 
-/* Writes the tokenizer.json form of raw bytes s into out (UTF-8, each byte
- * becomes one code point below U+0800, so at most 2 output bytes each). */
+/* Writes the tokenizer.json form of the raw bytes s into out as UTF-8.
+ * Each byte becomes one code point below U+0800, so 2 output bytes at most. */
 static void byte_level_string(const char *s, char *out, size_t out_size) {
     size_t n = 0;
     for (; *s; s++) {
@@ -368,8 +370,8 @@ static int compare_tensor_names(const void *a, const void *b) {
 }
 
 /* Lists the tensors of a Hugging Face LlamaForCausalLM with tied embeddings
- * (no lm_head.weight), sorted by name; that is also their order in the
- * file and the order in which their values are drawn. */
+ * (no lm_head.weight), sorted by name. The file stores them in this order,
+ * and their values are drawn in this order. */
 static void list_tensors(void) {
     char name[64];
     const int q_rows = N_HEADS * HEAD_DIM, kv_rows = N_KV_HEADS * HEAD_DIM;
