@@ -140,9 +140,11 @@ START_TEST(winogrande_blank_positions) {
         const char *blank = strchr(sentence, '_');
         ck_assert_msg(blank != NULL && strchr(blank + 1, '_') == NULL,
                       "%s record %d: needs exactly one '_'", path, i);
+        /* A blank followed only by the final period counts as at the end,
+         * as in the official file, where no sentence ends with a bare '_'. */
         if (blank == sentence)
             at_start++;
-        else if (blank[1] == '\0')
+        else if (strcmp(blank + 1, ".") == 0)
             at_end++;
         else
             in_middle++;
