@@ -6,16 +6,23 @@
 # so every score is at chance level: the demo shows the pipeline and the
 # report files, not a model's quality.
 #
-# CHEVAL_DEMO_TOOL names the generator binary (the Makefile sets it);
-# CHEVAL_BIN names the cheval binary (default ./cheval).
+# Environment (the defaults suit `make demo`; the tests change them):
+#   CHEVAL_DEMO_TOOL    generator binary (default build/tools/make-demo-model)
+#   CHEVAL_BIN          cheval binary (default ./cheval)
+#   CHEVAL_DEMO_MODEL   model folder to write (default build/demo-model)
+#   CHEVAL_DEMO_OUTPUT  run folder (default reports/demo-model)
 set -eu
 cd "$(dirname "$0")/.."
 
 tool=${CHEVAL_DEMO_TOOL:-build/tools/make-demo-model}
 cheval=${CHEVAL_BIN:-./cheval}
-model=build/demo-model
-out=reports/demo-model
+model=${CHEVAL_DEMO_MODEL:-build/demo-model}
+out=${CHEVAL_DEMO_OUTPUT:-reports/demo-model}
 
+if [ ! -x "$cheval" ]; then
+    echo "cheval demo: $cheval not found; build it with 'make'" >&2
+    exit 1
+fi
 if [ ! -x "$tool" ]; then
     make "$tool"
 fi

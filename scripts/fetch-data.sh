@@ -251,13 +251,13 @@ fetch_one() {
         zip)
             member=$1
             shift
-            zip_file="$work_dir/$(basename "$1")"
-            if [ ! -f "$zip_file" ]; then
-                download "$zip_file" "$@" || return 1
-            fi
             if ! command -v unzip >/dev/null 2>&1; then
                 echo "fetch-data: unzip was not found; install it (apt-get install unzip)" >&2
                 return 1
+            fi
+            zip_file="$work_dir/$(basename "$1")"
+            if [ ! -f "$zip_file" ]; then
+                download "$zip_file" "$@" || return 1
             fi
             if ! unzip -p "$zip_file" "$member" >"$dest/$path.part" || [ ! -s "$dest/$path.part" ]; then
                 echo "fetch-data: $member not found in $(basename "$zip_file")" >&2

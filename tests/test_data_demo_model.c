@@ -1,12 +1,14 @@
-/* Tests for tools/make-demo-model: the folder it writes is a valid Hugging
- * Face Llama checkpoint with a byte-level BPE tokenizer, its weights are
- * finite and small, and two runs write identical bytes. */
+/* Tests for tools/make-demo-model and scripts/demo.sh: the folder the tool
+ * writes is a valid Hugging Face Llama checkpoint with a byte-level BPE
+ * tokenizer, its weights are finite and small, two runs write identical
+ * bytes, and demo.sh passes the documented options to `cheval run`. */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "support/testutil.h"
 #include "util/fileio.h"
@@ -336,6 +338,90 @@ START_TEST(tokenizer_is_gpt2_byte_level) {
 }
 END_TEST
 
+/* Runs scripts/demo.sh with a stand-in cheval binary (a shell script with
+ * the given body) and fresh model and run folders. Returns the folder that
+ * holds them; the stand-in's arguments are logged to <folder>/args. */
+static char *run_demo_script(const char *stub_body, test_output *result) {
+    char *dir = test_make_temp_dir("cheval-demo-script");
+    char *stub = chv_path_join(dir, "cheval");
+    char script[1024];
+    snprintf(script, sizeof script, "#!/bin/sh\necho \"$@\" >> '%s/args'\n%s\n", dir, stub_body);
+    ck_assert_int_eq(test_write_file(stub, script, strlen(script)), 0);
+    ck_assert_int_eq(chmod(stub, 0755), 0);
+
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "CHEVAL_DEMO_TOOL='%s' CHEVAL_BIN='%s' CHEVAL_DEMO_MODEL='%s/model' "
+             "CHEVAL_DEMO_OUTPUT='%s/run' sh scripts/demo.sh",
+             demo_tool(), stub, dir, dir);
+    ck_assert_int_eq(test_run(cmd, NULL, result), 0);
+    free(stub);
+    return dir;
+}
+
+static char *read_text(const char *dir, const char *name) {
+    char *path = chv_path_join(dir, name);
+    chv_error err;
+    size_t len;
+    char *text = chv_read_file(path, &len, &err);
+    ck_assert_msg(text != NULL, "%s", err.message);
+    free(path);
+    return text;
+}
+
+static void remove_dir(char *dir) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+
+START_TEST(demo_script_without_runner) {
+    /* A build whose `cheval run` is a placeholder fails `run --help`. */
+    test_output result;
+    char *dir = run_demo_script("exit 1", &result);
+    ck_assert_msg(result.status == 0, "exit %d: %s", result.status, result.err);
+    ck_assert_msg(strstr(result.out, "does not implement 'cheval run' yet") != NULL, "stdout: %s",
+                  result.out);
+    char *model = chv_path_join(dir, "model/model.safetensors");
+    ck_assert(chv_file_exists(model));
+    free(model);
+    test_output_free(&result);
+    remove_dir(dir);
+}
+END_TEST
+
+START_TEST(demo_script_runs_card_tasks) {
+    test_output result;
+    char *dir = run_demo_script("exit 0", &result);
+    ck_assert_msg(result.status == 0, "exit %d: %s", result.status, result.err);
+    ck_assert_msg(strstr(result.out, "untrained") != NULL && strstr(result.out, "chance") != NULL,
+                  "stdout must say the model scores at chance: %s", result.out);
+
+    /* The first call probes `run --help`; the second runs the evaluation. */
+    char *args = read_text(dir, "args");
+    char expected[4096];
+    snprintf(expected, sizeof expected,
+             "run --help\n"
+             "run --model %s/model --tasks card --data-dir data --output-dir %s/run --log-samples\n",
+             dir, dir);
+    ck_assert_str_eq(args, expected);
+    free(args);
+    test_output_free(&result);
+    remove_dir(dir);
+}
+END_TEST
+
+START_TEST(demo_script_reports_run_failure) {
+    /* `run --help` succeeds, the evaluation itself fails with status 1. */
+    test_output result;
+    char *dir = run_demo_script("case \"$2\" in --help) exit 0 ;; *) exit 1 ;; esac", &result);
+    ck_assert_int_ne(result.status, 0);
+    test_output_free(&result);
+    remove_dir(dir);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("data_demo_model");
     TCase *tc = tcase_create("core");
@@ -344,6 +430,9 @@ int main(void) {
     tcase_add_test(tc, config_describes_tied_llama);
     tcase_add_test(tc, safetensors_weights_are_sane);
     tcase_add_test(tc, tokenizer_is_gpt2_byte_level);
+    tcase_add_test(tc, demo_script_without_runner);
+    tcase_add_test(tc, demo_script_runs_card_tasks);
+    tcase_add_test(tc, demo_script_reports_run_failure);
     suite_add_tcase(s, tc);
 
     SRunner *runner = srunner_create(s);
