@@ -6,7 +6,7 @@
 # so every score is at chance level: the demo shows the pipeline and the
 # report files, not a model's quality.
 #
-# Environment (the defaults suit `make demo`; the tests change them):
+# Environment variables (the tests set them, `make demo` uses the defaults):
 #   CHEVAL_DEMO_TOOL    generator binary (default build/tools/make-demo-model)
 #   CHEVAL_BIN          cheval binary (default ./cheval)
 #   CHEVAL_DEMO_MODEL   model folder to write (default build/demo-model)
@@ -31,8 +31,8 @@ if [ ! -f "$model/model.safetensors" ] || [ "$tool" -nt "$model/model.safetensor
     "$tool" "$model"
 fi
 
-# NOTE: until `cheval run` is implemented, this build can only write the
-# model; the check below keeps `make demo` from failing meanwhile.
+# NOTE: while `cheval run` is a placeholder, this build can only write the
+# model, so the check below ends the demo there with status 0.
 if ! "$cheval" run --help >/dev/null 2>&1; then
     echo "cheval demo: the demo model is ready in $model, but this build of cheval"
     echo "does not implement 'cheval run' yet, so there is nothing to evaluate."

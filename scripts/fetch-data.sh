@@ -34,7 +34,7 @@ Downloads the official benchmark files listed in data/MANIFEST into a data
 folder and verifies their size, SHA-256 and record count.
 
 options:
-  --dest DIR       data folder to fill (default: data)
+  --dest DIR       data folder to fill (default: data, in the current folder)
   --from DIR       copy the files from a local mirror laid out like the data
                    folder instead of downloading them
   --check          download nothing; only verify the files already in --dest

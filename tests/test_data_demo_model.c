@@ -1,7 +1,7 @@
-/* Tests for tools/make-demo-model and scripts/demo.sh: the folder the tool
- * writes is a valid Hugging Face Llama checkpoint with a byte-level BPE
- * tokenizer, its weights are finite and small, two runs write identical
- * bytes, and demo.sh passes the documented options to `cheval run`. */
+/* Tests for tools/make-demo-model and scripts/demo.sh. The tool must write
+ * a valid Hugging Face Llama checkpoint with a byte-level BPE tokenizer and
+ * small finite weights, and the same bytes on every run. demo.sh must pass
+ * the documented options to `cheval run`. */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -282,7 +282,7 @@ START_TEST(tokenizer_is_gpt2_byte_level) {
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decoder, "type")), "ByteLevel");
 
     /* GPT-2's byte-to-unicode order: printable bytes keep their code point
-     * and come first in byte order; the other 68 bytes follow as U+0100
+     * and come first, in byte order. The other 68 bytes follow as U+0100
      * onward. So "!" is id 0, "~" id 93, "\u0100" (byte 0) id 188 and
      * "\u0120" (the space byte) id 220. */
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
@@ -340,7 +340,7 @@ END_TEST
 
 /* Runs scripts/demo.sh with a stand-in cheval binary (a shell script with
  * the given body) and fresh model and run folders. Returns the folder that
- * holds them; the stand-in's arguments are logged to <folder>/args. */
+ * contains them. The stand-in appends its arguments to <folder>/args. */
 static char *run_demo_script(const char *stub_body, test_output *result) {
     char *dir = test_make_temp_dir("cheval-demo-script");
     char *stub = chv_path_join(dir, "cheval");
@@ -398,7 +398,7 @@ START_TEST(demo_script_runs_card_tasks) {
     ck_assert_msg(strstr(result.out, "untrained") != NULL && strstr(result.out, "chance") != NULL,
                   "stdout must say the model scores at chance: %s", result.out);
 
-    /* The first call probes `run --help`; the second runs the evaluation. */
+    /* The first call probes `run --help`, and the second runs the evaluation. */
     char *args = read_text(dir, "args");
     char expected[4096];
     snprintf(expected, sizeof expected,
@@ -413,7 +413,7 @@ START_TEST(demo_script_runs_card_tasks) {
 END_TEST
 
 START_TEST(demo_script_reports_run_failure) {
-    /* `run --help` succeeds, the evaluation itself fails with status 1. */
+    /* `run --help` succeeds, but the evaluation itself fails with status 1. */
     test_output result;
     char *dir = run_demo_script("case \"$2\" in --help) exit 0 ;; *) exit 1 ;; esac", &result);
     ck_assert_int_ne(result.status, 0);
