@@ -155,10 +155,16 @@ count_records() {
 # as is, or "zip MEMBER URL..." for a member of a zip archive. Later URLs are
 # fallbacks for earlier ones.
 #
-# NOTE: none of these URLs could be tried where this script was written (no
-# network). They follow the dataset authors' published download links and
-# the commits recorded in docs/data.md. The ones marked "unverified" are the
-# least certain.
+# NOTE: none of these URLs could be tried where this script was written,
+# because that machine had no network access. Two groups differ in how sure
+# they are:
+# - Used as is by other public download scripts: the ARC, OpenBookQA and
+#   WinoGrande archives, BoolQ, rowanz/hellaswag, yonatanbisk.com/piqa and
+#   the ggml-org/ci WikiText archive (there at "main", pinned here).
+# - Built from a repository, a commit and a path, never seen as a URL: the
+#   raw.githubusercontent.com URLs at a commit (HellaSwag text, PIQA, BLiMP)
+#   and the Hugging Face URL of ArithMark-2.0.
+# Entries marked "Unverified" below have further doubts.
 
 blimp_commit=3e56b06fcabca9b30822fc66435fca6b1aa40bb1
 piqa_commit=21edab439af693b961be2f069e8690a88d3b4e37
