@@ -382,15 +382,16 @@ for i in "${!m_path[@]}"; do
     if [ -n "$from" ]; then
         copy_one "$path"
     elif [ "$check_only" -eq 0 ]; then
-        # Files that already verify are not downloaded again.
+        # Files that already verify are not downloaded again. A failed
+        # download leaves no empty folder behind.
         if [ "$force" -eq 0 ] && [ -f "$dest/$path" ]; then
             verify_one "$i" >/dev/null
             case "$last_status" in
                 OK|DIFFERS) ;;
-                *) fetch_one "$path" ;;
+                *) fetch_one "$path" || rmdir "$(dirname "$dest/$path")" 2>/dev/null ;;
             esac
         else
-            fetch_one "$path"
+            fetch_one "$path" || rmdir "$(dirname "$dest/$path")" 2>/dev/null
         fi
     fi
 done
