@@ -81,18 +81,26 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libcheval.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libcheval.a $(CHECK_LIBS) $(PKG_LIBS) $(ALL_LDFLAGS)
 
+# tools/make-demo-model writes the random-weight model that `make demo`
+# evaluates; the tests run it to check that its output never changes.
+DEMO_TOOL := $(BUILD)/tools/make-demo-model
+
+$(DEMO_TOOL): tools/make-demo-model.c $(BUILD)/src/util/fileio.o $(BUILD)/src/util/error.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(ALL_LDFLAGS)
+
 # Each test binary runs from the repository root, so fixtures are found at
 # tests/fixtures/. CK_FORK=no keeps sanitizer reports in the main process.
-test: $(BUILD)/cheval $(TEST_BIN)
-	@CHEVAL_BIN=$(BUILD)/cheval sh tests/run-tests.sh $(TEST_BIN)
+test: $(BUILD)/cheval $(TEST_BIN) $(DEMO_TOOL)
+	@CHEVAL_BIN=$(BUILD)/cheval CHEVAL_DEMO_TOOL=$(DEMO_TOOL) sh tests/run-tests.sh $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan \
 	  EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" test
 
-demo: cheval
-	@sh scripts/demo.sh
+demo: cheval $(DEMO_TOOL)
+	@CHEVAL_DEMO_TOOL=$(DEMO_TOOL) sh scripts/demo.sh
 
 deps:
 	sh scripts/install-deps.sh
