@@ -194,7 +194,7 @@ int chv_comparison_write_json(FILE *out, const chv_comparison *c) {
 }
 
 static void write_html_rows(FILE *out, const chv_compare_row *rows, size_t n) {
-    fprintf(out, "<table>\n<tr><th>task</th><th>metric</th><th>base</th><th>candidate</th>"
+    fprintf(out, "<div class=\"scroll\"><table>\n<tr><th>task</th><th>metric</th><th>base</th><th>candidate</th>"
                  "<th>Δ</th><th>95%% CI</th><th>p</th><th>test</th><th>verdict</th></tr>\n");
     for (size_t i = 0; i < n; i++) {
         const chv_compare_row *row = &rows[i];
@@ -205,15 +205,18 @@ static void write_html_rows(FILE *out, const chv_compare_row *rows, size_t n) {
         chv_html_text(out, row->metric);
         fprintf(out, " %s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
                      "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
-                     "<td>%s</td><td>%s</td></tr>\n",
+                     "<td>%s</td><td class=\"%s\">%s</td></tr>\n",
                 row->higher_is_better ? "↑" : "↓", chv_fmt4(base, sizeof base, row->base),
                 chv_fmt4(cand, sizeof cand, row->candidate),
                 chv_fmt_signed4(delta, sizeof delta, row->delta),
                 fmt_ci(ci, sizeof ci, row->ci_low, row->ci_high),
                 fmt_p(p, sizeof p, row->p_adjusted), row->test ? row->test : "",
+                row->verdict == CHV_VERDICT_BETTER  ? "better"
+                : row->verdict == CHV_VERDICT_WORSE ? "worse"
+                                                    : "",
                 chv_verdict_name(row->verdict));
     }
-    fprintf(out, "</table>\n");
+    fprintf(out, "</table></div>\n");
 }
 
 static void write_delta_chart(FILE *out, const chv_compare_row *rows, size_t n) {

@@ -57,6 +57,14 @@ static void write_num_cell(FILE *out, double value) {
     fprintf(out, "<td class=\"num\">%s</td>", chv_fmt4(buf, sizeof buf, value));
 }
 
+/* An empty cell for a metric the task does not report (acc_norm of BLiMP). */
+static void write_optional_cell(FILE *out, const chv_metric *metric, int stderr_column) {
+    if (metric == NULL)
+        fprintf(out, "<td></td>");
+    else
+        write_num_cell(out, stderr_column ? metric->stderr_value : metric->value);
+}
+
 static void write_summary(FILE *out, const chv_run *run) {
     fprintf(out, "<h2>Summary</h2>\n<table>\n<tr><th>Task</th><th>acc</th><th>±</th>"
                  "<th>acc_norm</th><th>±</th><th>chance</th><th>n</th></tr>\n");
@@ -71,8 +79,8 @@ static void write_summary(FILE *out, const chv_run *run) {
         fprintf(out, "</td>");
         write_num_cell(out, acc->value);
         write_num_cell(out, acc->stderr_value);
-        write_num_cell(out, norm ? norm->value : NAN);
-        write_num_cell(out, norm ? norm->stderr_value : NAN);
+        write_optional_cell(out, norm, 0);
+        write_optional_cell(out, norm, 1);
         write_num_cell(out, task->chance);
         fprintf(out, "<td class=\"num\">%ld</td></tr>\n", task->sample_len);
     }
@@ -159,7 +167,7 @@ static void write_breakdown(FILE *out, const chv_breakdown *b) {
         free(bars);
     }
 
-    fprintf(out, "<table>\n<tr><th>");
+    fprintf(out, "<div class=\"scroll\"><table>\n<tr><th>");
     chv_html_text(out, b->title);
     fprintf(out, "</th><th>acc</th><th>±</th>%s<th>n</th><th>chance</th><th>acc − chance</th>"
                  "<th></th></tr>\n",
@@ -182,14 +190,14 @@ static void write_breakdown(FILE *out, const chv_breakdown *b) {
                 chv_fmt_signed4(gap, sizeof gap, row->acc - row->chance),
                 row->noisy ? "noisy" : "");
     }
-    fprintf(out, "</table>\n");
+    fprintf(out, "</table></div>\n");
     if (b->n_missing > 0)
         fprintf(out, "<p class=\"note\">%zu documents lack this field and are not counted.</p>\n",
                 b->n_missing);
 }
 
 static void write_wrong_doc(FILE *out, const chv_wrong_doc *doc) {
-    fprintf(out, "<div class=\"doc\"><div>doc_id %ld</div>\n", doc->doc_id);
+    fprintf(out, "<div class=\"doc\"><div class=\"docid\">doc_id %ld</div>\n", doc->doc_id);
     if (doc->prompt[0] != '\0') {
         fprintf(out, "<pre>");
         chv_html_text(out, doc->prompt);

@@ -394,6 +394,26 @@ static int read_samples(chv_task *task, const char *path, const chv_run_load_opt
     return 0;
 }
 
+/* Fills a group's document count from its subtasks when results.json has
+ * none. */
+static void fill_group_sizes(chv_run *run) {
+    for (size_t t = 0; t < run->n_tasks; t++) {
+        chv_task *group = &run->tasks[t];
+        if (!group->is_group || group->sample_len >= 0 || group->n_subtasks == 0)
+            continue;
+        long total = 0;
+        for (size_t s = 0; s < group->n_subtasks; s++) {
+            chv_task *sub = chv_run_find_task(run, group->subtasks[s]);
+            if (sub == NULL || sub->sample_len < 0) {
+                total = -1;
+                break;
+            }
+            total += sub->sample_len;
+        }
+        group->sample_len = total;
+    }
+}
+
 /* Fills chance from the samples (mean of 1/choices) when results.json has
  * none, and a group's from its subtasks. */
 static void fill_chance(chv_run *run) {
@@ -529,6 +549,7 @@ chv_run *chv_run_load(const char *run_dir, const chv_run_load_options *options, 
             }
         }
     }
+    fill_group_sizes(run);
     fill_chance(run);
     return run;
 }

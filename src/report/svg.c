@@ -8,17 +8,31 @@
 
 enum { ROW_HEIGHT = 22, BAR_HEIGHT = 14, TOP = 24, PLOT_WIDTH = 480, VALUE_WIDTH = 110 };
 
-/* Label column width from the longest label, at about 7 px per character
- * of 12 px text, capped so long BLiMP names do not squeeze the plot. */
+/* Label column width from the longest label, at about 7.5 px per
+ * character of 12 px text (wide capitals included), at least 120 px so
+ * that charts line up, and capped so long BLiMP names do not squeeze the
+ * plot. */
 static int label_width(const chv_svg_bar *bars, size_t n) {
-    size_t longest = 4;
+    size_t longest = 0;
     for (size_t i = 0; i < n; i++) {
         size_t len = chv_utf8_codepoints(bars[i].label, strlen(bars[i].label));
         if (len > longest)
             longest = len;
     }
-    int width = (int)longest * 7 + 12;
-    return width > 380 ? 380 : width;
+    int width = (int)((double)longest * 7.5) + 16;
+    return width < 120 ? 120 : width > 380 ? 380 : width;
+}
+
+/* Returns the smallest step of the form {1, 2, 2.5, 5} * 10^k with
+ * 2 * step >= extent, so ticks at -2..2 steps cover [-extent, extent]. */
+static double nice_step(double extent) {
+    double half = extent / 2.0;
+    double power = pow(10.0, floor(log10(half)));
+    static const double factors[] = {1.0, 2.0, 2.5, 5.0, 10.0};
+    for (size_t i = 0; i < sizeof factors / sizeof factors[0]; i++)
+        if (factors[i] * power >= half)
+            return factors[i] * power;
+    return 10.0 * power;
 }
 
 static double clamp(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
@@ -105,7 +119,8 @@ void chv_svg_delta_chart(FILE *out, const chv_svg_bar *bars, const int *positive
     }
     if (extent == 0.0)
         extent = 0.01;
-    extent *= 1.1;
+    double step = nice_step(extent * 1.05);
+    extent = 2.0 * step;
 
     int x0 = label_width(bars, n);
     int width = x0 + PLOT_WIDTH + VALUE_WIDTH;
@@ -116,10 +131,14 @@ void chv_svg_delta_chart(FILE *out, const chv_svg_bar *bars, const int *positive
 
     for (int i = -2; i <= 2; i++) {
         double x = zero + PLOT_WIDTH / 4.0 * i;
+        char tick[32];
+        if (i == 0)
+            snprintf(tick, sizeof tick, "0");
+        else
+            snprintf(tick, sizeof tick, "%+.4g", step * i);
         fprintf(out, "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
-                     "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%+.3g</text>\n",
-                i == 0 ? "axis" : "grid", x, TOP - 4, x, height - 8, x, TOP - 10,
-                extent * i / 2.0);
+                     "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+                i == 0 ? "axis" : "grid", x, TOP - 4, x, height - 8, x, TOP - 10, tick);
     }
 
     for (size_t i = 0; i < n; i++) {
