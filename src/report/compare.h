@@ -70,11 +70,11 @@ typedef struct chv_comparison {
     char *metric_request;    /* the --metric value, or NULL */
 } chv_comparison;
 
-/* Loads both run folders and compares them. Returns 0 with *out set (free
- * it with chv_comparison_free), or -1 with err filled: a run cannot be
- * loaded, or the runs differ in tasks, task versions, data file hashes,
- * sampling or documents and allow_mismatch is 0 (the message lists every
- * difference). */
+/* Loads both run folders and compares them. Returns 0 with *out set, which
+ * the caller frees with chv_comparison_free. Returns -1 with err filled
+ * when a run cannot be loaded, or when the runs differ in tasks, task
+ * versions, data file hashes, sampling or documents and allow_mismatch is
+ * 0. The message then lists every difference. */
 int chv_compare_runs(const char *base_dir, const char *candidate_dir,
                      const chv_compare_options *options, chv_comparison **out, chv_error *err);
 

@@ -206,7 +206,12 @@ static void write_wrong_doc(FILE *out, const chv_wrong_doc *doc) {
     fprintf(out, "<ol start=\"0\">\n");
     for (int i = 0; i < doc->n_choices; i++) {
         int gold = i == doc->target, chosen = i == doc->pred;
-        fprintf(out, "<li%s>", gold ? " class=\"gold\"" : chosen ? " class=\"chosen\"" : "");
+        if (gold)
+            fprintf(out, "<li class=\"gold\">");
+        else if (chosen)
+            fprintf(out, "<li class=\"chosen\">");
+        else
+            fprintf(out, "<li>");
         chv_html_text(out, doc->choices[i]);
         if (gold)
             fprintf(out, "<span class=\"tag gold\">gold</span>");

@@ -38,7 +38,11 @@ static int add_lm_eval_rows(chv_md_table *table, const chv_task *task) {
         char value[32], se[32];
         chv_fmt4(value, sizeof value, metric->value);
         chv_fmt4(se, sizeof se, metric->stderr_value);
-        const char *arrow = metric->higher_is_better == 1 ? "↑" : metric->higher_is_better == 0 ? "↓" : "";
+        const char *arrow = "";
+        if (metric->higher_is_better == 1)
+            arrow = "↑";
+        else if (metric->higher_is_better == 0)
+            arrow = "↓";
         const char *cells[] = {m == 0 ? task->alias : "", m == 0 ? version : "", "none",
                                n_shot, metric->name, arrow, value, "±", se};
         if (chv_md_table_add(table, cells) < 0)

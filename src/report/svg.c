@@ -20,7 +20,9 @@ static int label_width(const chv_svg_bar *bars, size_t n) {
             longest = len;
     }
     int width = (int)((double)longest * 7.5) + 16;
-    return width < 120 ? 120 : width > 380 ? 380 : width;
+    if (width < 120)
+        return 120;
+    return width > 380 ? 380 : width;
 }
 
 /* Returns the smallest step of the form {1, 2, 2.5, 5} * 10^k with
@@ -35,7 +37,11 @@ static double nice_step(double extent) {
     return 10.0 * power;
 }
 
-static double clamp(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+static double clamp(double x, double lo, double hi) {
+    if (x < lo)
+        return lo;
+    return x > hi ? hi : x;
+}
 
 static void open_svg(FILE *out, int width, int height, const char *aria_label) {
     fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" "
