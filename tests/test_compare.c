@@ -151,6 +151,14 @@ START_TEST(metric_option_acc_norm_and_perplexity) {
     ck_assert_str_eq(find_row(c, "wikitext")->metric, "bits_per_byte");
     chv_comparison_free(c);
 
+    options.metric = "acc_bytes";
+    ck_assert_int_eq(chv_compare_runs(FIXTURES "/base", FIXTURES "/candidate", &options, &c, &err), 0);
+    ck_assert_str_eq(find_row(c, "arc_easy")->metric, "acc_bytes");
+    ck_assert(fabs(find_row(c, "arc_easy")->base - 0.25) < 1e-12);
+    /* Only arc_easy reports acc_bytes in the fixture. */
+    ck_assert_str_eq(find_row(c, "arithmark")->metric, "acc");
+    chv_comparison_free(c);
+
     options.metric = "word_perplexity";
     ck_assert_int_eq(chv_compare_runs(FIXTURES "/base", FIXTURES "/candidate", &options, &c, &err), 0);
     const chv_compare_row *wiki = find_row(c, "wikitext");

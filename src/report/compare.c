@@ -138,6 +138,12 @@ static int task_is_perplexity(const chv_task *task) {
     return task->is_rolling || chv_task_metric(task, "bits_per_byte") != NULL;
 }
 
+/* Accuracy metrics that every multiple-choice sample record carries. */
+static int is_sample_metric(const char *name) {
+    return strcmp(name, "acc") == 0 || strcmp(name, "acc_norm") == 0 ||
+           strcmp(name, "acc_bytes") == 0;
+}
+
 /* The metric a row compares: the requested one when the task reports it,
  * else acc (accuracy tasks) or bits_per_byte (perplexity tasks). */
 static const char *row_metric(const chv_task *task, const char *requested) {
@@ -146,13 +152,17 @@ static const char *row_metric(const chv_task *task, const char *requested) {
             return requested;
         return "bits_per_byte";
     }
-    if (requested != NULL && !is_perplexity_metric(requested) && chv_task_metric(task, requested))
+    if (requested != NULL && is_sample_metric(requested) && chv_task_metric(task, requested))
         return requested;
     return "acc";
 }
 
 static double sample_value(const chv_sample *s, const char *metric) {
-    return strcmp(metric, "acc_norm") == 0 ? s->acc_norm : s->acc;
+    if (strcmp(metric, "acc_norm") == 0)
+        return s->acc_norm;
+    if (strcmp(metric, "acc_bytes") == 0)
+        return s->acc_bytes;
+    return s->acc;
 }
 
 /* ---- paired comparisons ---- */

@@ -28,10 +28,11 @@ static const chv_task *group_of(const chv_run *run, const chv_task *task) {
 static int add_lm_eval_rows(chv_md_table *table, const chv_task *task) {
     char version[64], n_shot[16];
     snprintf(version, sizeof version, "%s", task->version);
+    /* lm-eval leaves n-shot blank for groups, which have none. */
     if (task->n_shot >= 0)
         snprintf(n_shot, sizeof n_shot, "%d", task->n_shot);
     else
-        snprintf(n_shot, sizeof n_shot, "N/A");
+        n_shot[0] = '\0';
 
     for (size_t m = 0; m < task->n_metrics; m++) {
         const chv_metric *metric = &task->metrics[m];

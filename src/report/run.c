@@ -306,6 +306,7 @@ static int read_sample(chv_task *task, const cJSON *record, chv_sample *sample,
 
     sample->acc = json_number(cJSON_GetObjectItemCaseSensitive(record, "acc"));
     sample->acc_norm = json_number(cJSON_GetObjectItemCaseSensitive(record, "acc_norm"));
+    sample->acc_bytes = json_number(cJSON_GetObjectItemCaseSensitive(record, "acc_bytes"));
     sample->logprob = json_number(cJSON_GetObjectItemCaseSensitive(record, "logprob"));
     sample->words = json_number(cJSON_GetObjectItemCaseSensitive(record, "words"));
     sample->bytes = json_number(cJSON_GetObjectItemCaseSensitive(record, "bytes"));

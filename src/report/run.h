@@ -37,6 +37,7 @@ typedef struct chv_sample {
     long doc_id;
     double acc;      /* NaN for perplexity tasks */
     double acc_norm; /* NaN when absent */
+    double acc_bytes; /* NaN when absent */
     int n_choices;   /* 0 for perplexity tasks */
     double logprob;  /* perplexity tasks: total natural-log likelihood of the page */
     double words;    /* perplexity tasks: words and bytes of the original page */
