@@ -89,10 +89,16 @@ static cJSON *parse_results_json(const char *path, chv_error *err) {
         size_t offset = (end != NULL && end >= text) ? (size_t)(end - text) : 0;
         long line, column;
         offset_to_line_column(text, offset, &line, &column);
-        int at_end = offset + 1 >= len;
+        /* A complete results.json ends with its closing brace, so a file
+         * that ends on anything else was most likely cut short. */
+        size_t last = len;
+        while (last > 0 && (text[last - 1] == ' ' || text[last - 1] == '\n' ||
+                            text[last - 1] == '\r' || text[last - 1] == '\t'))
+            last--;
+        int truncated = last == 0 || text[last - 1] != '}';
         chv_error_set(err, "%s:%ld:%ld: invalid JSON%s (byte %zu of %zu); rerun `cheval run` "
                       "or restore the file", path, line, column,
-                      at_end ? ", the file ends early (truncated?)" : "", offset + 1, len);
+                      truncated ? ", and the file ends early (truncated?)" : "", offset + 1, len);
         free(text);
         return NULL;
     }
