@@ -263,7 +263,7 @@ START_TEST(cli_markdown_and_exit_status) {
     test_output out;
     ck_assert_int_eq(run_compare(FIXTURES "/base " FIXTURES "/candidate --fail-on-regression", &out), 0);
     ck_assert_contains(out.out, "### cheval compare: tiny-base → tiny-candidate");
-    ck_assert_contains(out.out, "| base |candidate|   Δ   |      95% CI      |  p   |");
+    ck_assert_contains(out.out, "| base |candidate|   Δ   |  ±   |      95% CI      |  p   |");
     ck_assert_contains(out.out, "|arithmark (acc ↑)");
     ck_assert_contains(out.out, "✅ better");
     ck_assert_contains(out.out, "Holm-adjusted across the 5 rows");

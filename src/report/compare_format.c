@@ -39,22 +39,24 @@ static const char *verdict_markdown(chv_verdict verdict) {
 }
 
 static int write_rows(FILE *out, const chv_compare_row *rows, size_t n, const char *group) {
-    static const char *const headers[] = {"task", "base", "candidate", "Δ", "95% CI", "p",
-                                          "verdict"};
-    chv_md_table *table = chv_md_table_new(headers, "lrrrlrl", 7);
+    /* ± is the paired standard error of Δ, as lm-eval's tables put it. */
+    static const char *const headers[] = {"task", "base", "candidate", "Δ", "±", "95% CI",
+                                          "p", "verdict"};
+    chv_md_table *table = chv_md_table_new(headers, "lrrrrlrl", 8);
     if (table == NULL)
         return -1;
     for (size_t i = 0; i < n; i++) {
         const chv_compare_row *row = &rows[i];
         if (group != NULL && (row->group == NULL || strcmp(row->group, group) != 0))
             continue;
-        char task[512], base[32], cand[32], delta[32], ci[64], p[32];
+        char task[512], base[32], cand[32], delta[32], se[32], ci[64], p[32];
         snprintf(task, sizeof task, "%s (%s %s)", row->task, row->metric,
                  row->higher_is_better ? "↑" : "↓");
         const char *cells[] = {task,
                                chv_fmt4(base, sizeof base, row->base),
                                chv_fmt4(cand, sizeof cand, row->candidate),
                                chv_fmt_signed4(delta, sizeof delta, row->delta),
+                               chv_fmt4(se, sizeof se, row->se),
                                fmt_ci(ci, sizeof ci, row->ci_low, row->ci_high),
                                fmt_p(p, sizeof p, row->p_adjusted),
                                verdict_markdown(row->verdict)};
@@ -71,7 +73,7 @@ static void write_method(FILE *out, const chv_comparison *c) {
         paired += c->rows[i].paired;
         unpaired += !c->rows[i].paired;
     }
-    fprintf(out, "Δ = candidate − base. ");
+    fprintf(out, "Δ = candidate − base, ± its standard error. ");
     if (paired > 0)
         fprintf(out, "Paired by doc_id: McNemar's exact test for accuracies, and a paired "
                      "bootstrap (%zu resamples, splitmix64 seed %llu) for the 95%% intervals and "
@@ -195,20 +197,20 @@ int chv_comparison_write_json(FILE *out, const chv_comparison *c) {
 
 static void write_html_rows(FILE *out, const chv_compare_row *rows, size_t n) {
     fprintf(out, "<div class=\"scroll\"><table>\n<tr><th>task</th><th>metric</th><th>base</th><th>candidate</th>"
-                 "<th>Δ</th><th>95%% CI</th><th>p</th><th>test</th><th>verdict</th></tr>\n");
+                 "<th>Δ</th><th>±</th><th>95%% CI</th><th>p</th><th>test</th><th>verdict</th></tr>\n");
     for (size_t i = 0; i < n; i++) {
         const chv_compare_row *row = &rows[i];
-        char base[32], cand[32], delta[32], ci[64], p[32];
+        char base[32], cand[32], delta[32], se[32], ci[64], p[32];
         fprintf(out, "<tr><td>");
         chv_html_text(out, row->task);
         fprintf(out, "</td><td>");
         chv_html_text(out, row->metric);
         fprintf(out, " %s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
                      "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
-                     "<td>%s</td><td class=\"%s\">%s</td></tr>\n",
+                     "<td class=\"num\">%s</td><td>%s</td><td class=\"%s\">%s</td></tr>\n",
                 row->higher_is_better ? "↑" : "↓", chv_fmt4(base, sizeof base, row->base),
                 chv_fmt4(cand, sizeof cand, row->candidate),
-                chv_fmt_signed4(delta, sizeof delta, row->delta),
+                chv_fmt_signed4(delta, sizeof delta, row->delta), chv_fmt4(se, sizeof se, row->se),
                 fmt_ci(ci, sizeof ci, row->ci_low, row->ci_high),
                 fmt_p(p, sizeof p, row->p_adjusted), row->test ? row->test : "",
                 row->verdict == CHV_VERDICT_BETTER  ? "better"
