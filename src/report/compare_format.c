@@ -196,16 +196,16 @@ int chv_comparison_write_json(FILE *out, const chv_comparison *c) {
 }
 
 static void write_html_rows(FILE *out, const chv_compare_row *rows, size_t n) {
-    fprintf(out, "<div class=\"scroll\"><table>\n<tr><th>task</th><th>metric</th><th>base</th><th>candidate</th>"
+    fprintf(out, "<div class=\"scroll\"><table>\n<tr><th>task (metric)</th><th>base</th><th>candidate</th>"
                  "<th>Δ</th><th>±</th><th>95%% CI</th><th>p</th><th>test</th><th>verdict</th></tr>\n");
     for (size_t i = 0; i < n; i++) {
         const chv_compare_row *row = &rows[i];
         char base[32], cand[32], delta[32], se[32], ci[64], p[32];
         fprintf(out, "<tr><td>");
         chv_html_text(out, row->task);
-        fprintf(out, "</td><td>");
+        fprintf(out, " <span class=\"metric\">");
         chv_html_text(out, row->metric);
-        fprintf(out, " %s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+        fprintf(out, " %s</span></td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
                      "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
                      "<td class=\"num\">%s</td><td>%s</td><td class=\"%s\">%s</td></tr>\n",
                 row->higher_is_better ? "↑" : "↓", chv_fmt4(base, sizeof base, row->base),

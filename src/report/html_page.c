@@ -6,11 +6,12 @@
  * #c0392b, with paler tints for noisy or not significant rows. System fonts only, so the file needs no network. */
 static const char stylesheet[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
-    "color:#1f2328;background:#fff;margin:0 auto;max-width:1100px;padding:24px 32px;"
+    "color:#1f2328;background:#fff;margin:0 auto;max-width:1200px;padding:24px 32px;"
     "line-height:1.45}\n"
     "h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.25em;margin-top:2em;"
     "border-bottom:1px solid #d0d7de;padding-bottom:.2em}h3{font-size:1.05em;margin-top:1.6em}\n"
-    "table{border-collapse:collapse;margin:.6em 0;font-size:.92em}\n"
+    "table{border-collapse:collapse;margin:.6em 0;font-size:.88em}\n"
+    ".metric{color:#57606a;font-size:.9em}\n"
     "th,td{border:1px solid #d0d7de;padding:3px 8px;white-space:nowrap}th{background:#f6f8fa;text-align:left}\n"
     "td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
     ".scroll{overflow-x:auto;max-width:100%}\n"
