@@ -295,8 +295,8 @@ static int keep_wrong_doc(chv_task *task, const cJSON *record, long doc_id, size
     /* All requests of a multiple-choice document share the context except
      * in tasks that vary it (WinoGrande); the gold request's is shown. */
     const cJSON *requests = cJSON_GetObjectItemCaseSensitive(record, "requests");
-    int which = doc->target >= 0 && doc->target < cJSON_GetArraySize(requests) ? doc->target : 0;
-    const cJSON *context = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(requests, which),
+    int gold_request = doc->target >= 0 && doc->target < cJSON_GetArraySize(requests) ? doc->target : 0;
+    const cJSON *context = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(requests, gold_request),
                                                            "context");
     doc->prompt = strdup(cJSON_IsString(context) ? context->valuestring : "");
     return doc->prompt == NULL ? -1 : 0;
