@@ -4,6 +4,7 @@
 #   make test       build and run every Check test under tests/
 #   make asan       the same tests under AddressSanitizer and UBSan
 #   make demo       evaluate the embedded demo model on the bundled samples
+#   make browser-test  render the HTML reports in headless Chromium (needs chromium)
 #
 # BUILD selects the object folder, so that two builds in one checkout do not
 # collide (make BUILD=build-dev test). WERROR=1 turns warnings into errors;
@@ -53,7 +54,7 @@ TEST_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SUPPORT))
 GIT_HASH := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-.PHONY: all test asan demo clean deps FORCE
+.PHONY: all test asan demo clean deps browser-test FORCE
 .SECONDARY:
 
 all: cheval
@@ -101,6 +102,10 @@ asan:
 
 demo: cheval $(DEMO_TOOL)
 	@CHEVAL_DEMO_TOOL=$(DEMO_TOOL) sh scripts/demo.sh
+
+# Not part of `make test`: it needs Debian's chromium package.
+browser-test: $(BUILD)/cheval
+	@CHEVAL_BIN=$(BUILD)/cheval sh tests/browser/check-report.sh $(BUILD)/browser
 
 deps:
 	sh scripts/install-deps.sh
