@@ -36,6 +36,11 @@ typedef struct chv_model_info {
     int32_t eos_token_id;         /* -1 when config.json has none (first id if a list) */
     int tied_embeddings;
     int64_t n_params; /* parameters, counting tied matrices once */
+    /* Attention window of Mistral/Qwen2 models, in positions; 0 when
+     * attention is not windowed. Windowed attention is not implemented, so
+     * chv_model_forward rejects sequences longer than this: a scorer
+     * should keep its maximum length at or below it. */
+    long sliding_window;
 } chv_model_info;
 
 typedef struct chv_model chv_model;
@@ -59,6 +64,8 @@ chv_kv *chv_kv_new(const chv_model *model, int capacity, chv_error *err);
 void chv_kv_free(chv_kv *kv);
 /* Number of positions stored. */
 int chv_kv_length(const chv_kv *kv);
+/* Number of positions the cache can hold. */
+int chv_kv_capacity(const chv_kv *kv);
 /* Forgets positions >= length, so the cache can be reused. */
 void chv_kv_truncate(chv_kv *kv, int length);
 
@@ -86,7 +93,8 @@ typedef struct chv_seq {
     int n_targets;
 
     float *logprobs;    /* n_targets outputs */
-    uint8_t *is_argmax; /* n_targets outputs */
+    uint8_t *is_argmax; /* n_targets outputs, or NULL */
+    int32_t *argmax;    /* n_targets outputs (the argmax id of each row), or NULL */
 } chv_seq;
 
 /* Runs all sequences as one packed batch: each projection is one sgemm over
