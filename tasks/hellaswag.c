@@ -51,7 +51,7 @@ static const char *string_field(const cJSON *record, const char *name) {
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-static int build_official(const chv_task *task, const cJSON *record, chv_doc *doc,
+static int build_official(const chv_task_def *task, const cJSON *record, chv_doc *doc,
                           const char *where, chv_error *err) {
     const char *fields[] = {"activity_label", "ctx_a", "ctx_b"};
     for (size_t i = 0; i < 3; i++) {
@@ -98,7 +98,7 @@ static int build_official(const chv_task *task, const cJSON *record, chv_doc *do
 
 /* Reads llama.cpp's form: per context, line 1 the preprocessed context,
  * line 2 the gold 0..3, lines 3-6 the preprocessed endings. */
-static int load_text(const chv_task *task, const char *path, int keep_records,
+static int load_text(const chv_task_def *task, const char *path, int keep_records,
                      chv_doc_list *docs, chv_error *err) {
     chv_lines *lines = chv_lines_open(path, err);
     if (lines == NULL)
@@ -166,7 +166,7 @@ static int ends_with(const char *s, const char *suffix) {
     return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
-static int load(const chv_task *task, const char *path, int keep_records, chv_doc_list *docs,
+static int load(const chv_task_def *task, const char *path, int keep_records, chv_doc_list *docs,
                 chv_error *err) {
     if (ends_with(path, ".txt") || ends_with(path, ".txt.gz"))
         return load_text(task, path, keep_records, docs, err);

@@ -63,7 +63,7 @@ static int add_label(void *user, cJSON *record, size_t index, const char *where,
     return 0;
 }
 
-static int load(const chv_task *task, const char *path, int keep_records, chv_doc_list *docs,
+static int load(const chv_task_def *task, const char *path, int keep_records, chv_doc_list *docs,
                 chv_error *err) {
     labels l = {0};
     char *lpath = labels_path(path);

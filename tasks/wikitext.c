@@ -194,7 +194,7 @@ int chv_wikitext_split_pages(const char *raw, char ***pages, size_t *n_pages) {
     return rc;
 }
 
-static int load(const chv_task *task, const char *path, int keep_records, chv_doc_list *docs,
+static int load(const chv_task_def *task, const char *path, int keep_records, chv_doc_list *docs,
                 chv_error *err) {
     (void)task;
     size_t len = 0;

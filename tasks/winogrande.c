@@ -8,7 +8,7 @@
 #include "hooks.h"
 #include "task/pystr.h"
 
-static int build(const chv_task *task, const cJSON *record, chv_doc *doc, const char *where,
+static int build(const chv_task_def *task, const cJSON *record, chv_doc *doc, const char *where,
                  chv_error *err) {
     const char *names[] = {"sentence", "option1", "option2"};
     const char *values[3];

@@ -22,7 +22,7 @@ static void teardown(void) { chv_registry_free(registry); }
 /* Loads task from data_dir (or override, relative to data_dir) and returns
  * its document count; every document must have requests. */
 static size_t load_count(const char *data_dir, const char *name, const char *override) {
-    const chv_task *task = chv_registry_find(registry, name);
+    const chv_task_def *task = chv_registry_find(registry, name);
     ck_assert_msg(task != NULL, "task %s", name);
 
     chv_error err;
@@ -72,7 +72,7 @@ START_TEST(blimp_all_paradigms) {
     const char *dir = test_data_dir("blimp_all_paradigms");
     if (dir == NULL)
         return;
-    const chv_task **tasks = NULL;
+    const chv_task_def **tasks = NULL;
     size_t n = 0;
     chv_error err;
     ck_assert_int_eq(chv_registry_select(registry, "blimp", &tasks, &n, &err), 0);

@@ -43,12 +43,12 @@ END_TEST
 START_TEST(mean_stderr_formula) {
     /* 3 of 4 correct: p = 0.75, sqrt(p(1-p)/(n-1)) = sqrt(0.1875/3) = 0.25 */
     double x[] = {1, 1, 0, 1};
-    ck_assert_double_eq_tol(chv_mean(x, 4), 0.75, 1e-15);
-    ck_assert_double_eq_tol(chv_mean_stderr(x, 4), 0.25, 1e-15);
+    ck_assert_double_eq_tol(chv_metric_mean(x, 4), 0.75, 1e-15);
+    ck_assert_double_eq_tol(chv_metric_stderr(x, 4), 0.25, 1e-15);
     /* Non-binary values: mean 2, sample sd 1, stderr 1/sqrt(3). */
     double y[] = {1, 2, 3};
-    ck_assert_double_eq_tol(chv_mean_stderr(y, 3), 1.0 / sqrt(3.0), 1e-15);
-    ck_assert(isnan(chv_mean_stderr(y, 1)));
+    ck_assert_double_eq_tol(chv_metric_stderr(y, 3), 1.0 / sqrt(3.0), 1e-15);
+    ck_assert(isnan(chv_metric_stderr(y, 1)));
 }
 END_TEST
 
@@ -59,10 +59,10 @@ START_TEST(pooled_stderr_formula) {
     double s[] = {0.25, 0.1};
     size_t n[] = {4, 9};
     double expected = sqrt(1.47 / 11.0 / 13.0);
-    ck_assert_double_eq_tol(chv_pooled_stderr(s, n, 2), expected, 1e-15);
+    ck_assert_double_eq_tol(chv_metric_pooled_stderr(s, n, 2), expected, 1e-15);
 
     double with_na[] = {0.25, NAN};
-    ck_assert(isnan(chv_pooled_stderr(with_na, n, 2)));
+    ck_assert(isnan(chv_metric_pooled_stderr(with_na, n, 2)));
 }
 END_TEST
 

@@ -22,8 +22,8 @@ static void setup(void) {
 
 static void teardown(void) { chv_registry_free(registry); }
 
-static const chv_task *task_named(const char *name) {
-    const chv_task *task = chv_registry_find(registry, name);
+static const chv_task_def *task_named(const char *name) {
+    const chv_task_def *task = chv_registry_find(registry, name);
     ck_assert_msg(task != NULL, "task %s not found", name);
     return task;
 }

@@ -97,8 +97,8 @@ static void teardown(void) {
     free(data_dir);
 }
 
-static int run_list(const char *list, chv_run_options *options, chv_run *run, chv_error *err) {
-    const chv_task **tasks = NULL;
+static int run_list(const char *list, chv_run_options *options, chv_run_result *run, chv_error *err) {
+    const chv_task_def **tasks = NULL;
     size_t n = 0;
     ck_assert_int_eq(chv_registry_select(registry, list, &tasks, &n, err), 0);
     int rc = chv_run_tasks(tasks, n, options, &fake, run, err);
@@ -108,7 +108,7 @@ static int run_list(const char *list, chv_run_options *options, chv_run *run, ch
 
 START_TEST(worked_example_metrics) {
     chv_run_options options = {.data_dir = data_dir};
-    chv_run run;
+    chv_run_result run;
     chv_error err;
     ck_assert_msg(run_list("capitals", &options, &run, &err) == 0, "%s", err.message);
     ck_assert_uint_eq(run.n_tasks, 1);
@@ -124,31 +124,31 @@ START_TEST(worked_example_metrics) {
     ck_assert_ptr_nonnull(chv_task_result_metric(r, "acc_bytes"));
     ck_assert_uint_eq(r->n_ties, 1);
     ck_assert_double_eq_tol(r->chance, (1.0 / 3 + 0.5 + 0.5 + 0.5) / 4, 1e-12);
-    chv_run_free(&run);
+    chv_run_result_free(&run);
 }
 END_TEST
 
 START_TEST(limit_and_seeded_sample) {
     chv_run_options options = {.data_dir = data_dir, .selection = {.limit = 2}};
-    chv_run run;
+    chv_run_result run;
     chv_error err;
     ck_assert_int_eq(run_list("capitals", &options, &run, &err), 0);
     ck_assert_uint_eq(run.tasks[0].n_effective, 2);
     ck_assert_uint_eq(run.tasks[0].n_original, 4);
     char first_two[65];
     memcpy(first_two, run.tasks[0].doc_ids_sha256, 65);
-    chv_run_free(&run);
+    chv_run_result_free(&run);
 
     options.selection = (chv_selection_rule){.sample = 2, .seed = 7};
     ck_assert_int_eq(run_list("capitals", &options, &run, &err), 0);
     ck_assert_uint_eq(run.tasks[0].n_effective, 2);
     char sampled[65];
     memcpy(sampled, run.tasks[0].doc_ids_sha256, 65);
-    chv_run_free(&run);
+    chv_run_result_free(&run);
 
     ck_assert_int_eq(run_list("capitals", &options, &run, &err), 0);
     ck_assert_str_eq(run.tasks[0].doc_ids_sha256, sampled);
-    chv_run_free(&run);
+    chv_run_result_free(&run);
     (void)first_two;
 }
 END_TEST
@@ -159,18 +159,18 @@ START_TEST(task_file_override_and_missing_file) {
     ck_assert_int_eq(test_write_file(other, capitals_data, first_line), 0);
     chv_task_file files[] = {{"capitals", other}};
     chv_run_options options = {.data_dir = "/nonexistent", .task_files = files, .n_task_files = 1};
-    chv_run run;
+    chv_run_result run;
     chv_error err;
     ck_assert_msg(run_list("capitals", &options, &run, &err) == 0, "%s", err.message);
     ck_assert_uint_eq(run.tasks[0].n_original, 1);
-    chv_run_free(&run);
+    chv_run_result_free(&run);
 
     options.n_task_files = 0;
     ck_assert_int_eq(run_list("capitals", &options, &run, &err), -1);
     ck_assert_msg(strstr(err.message, "/nonexistent/capitals/test.jsonl") != NULL, "%s", err.message);
     ck_assert_msg(strstr(err.message, "scripts/fetch-data.sh") != NULL, "%s", err.message);
     ck_assert_msg(strstr(err.message, "--task-file capitals=PATH") != NULL, "%s", err.message);
-    chv_run_free(&run);
+    chv_run_result_free(&run);
     free(other);
 }
 END_TEST
@@ -191,7 +191,7 @@ START_TEST(group_pooled_and_outputs) {
 
     char *out_dir = test_make_temp_dir("cheval-results");
     chv_run_options options = {.data_dir = data_dir, .samples_dir = out_dir};
-    chv_run run;
+    chv_run_result run;
     ck_assert_msg(run_list("pairs,capitals", &options, &run, &err) == 0, "%s", err.message);
     ck_assert_uint_eq(run.n_tasks, 3);
     ck_assert_uint_eq(run.n_groups, 1);
@@ -274,7 +274,7 @@ START_TEST(group_pooled_and_outputs) {
     ck_assert_int_eq(n, 4);
     chv_lines_close(lines);
     free(path);
-    chv_run_free(&run);
+    chv_run_result_free(&run);
     free(out_dir);
 }
 END_TEST
@@ -282,7 +282,7 @@ END_TEST
 START_TEST(rolling_perplexities) {
     write_under(data_dir, "wikitext2/wiki.test.raw", " = A = \n a b \n = B = \n c \n");
     chv_run_options options = {.data_dir = data_dir};
-    chv_run run;
+    chv_run_result run;
     chv_error err;
     ck_assert_msg(run_list("wikitext", &options, &run, &err) == 0, "%s", err.message);
     /* Pages " = A = \n a b " (13 bytes, 7 words) and " = B = \n c \n"
@@ -301,12 +301,12 @@ START_TEST(rolling_perplexities) {
     ck_assert_msg(strstr(md, "   N/A|") != NULL, "%s", md);
     ck_assert_msg(strstr(md, "\xE2\x86\x93") != NULL, "%s", md);
     free(md);
-    chv_run_free(&run);
+    chv_run_result_free(&run);
 }
 END_TEST
 
 START_TEST(task_list_resolution) {
-    const chv_task **tasks = NULL;
+    const chv_task_def **tasks = NULL;
     size_t n = 0;
     chv_error err;
     ck_assert_int_eq(chv_registry_select(registry, "card", &tasks, &n, &err), 0);

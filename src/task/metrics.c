@@ -46,7 +46,7 @@ void chv_mc_score(const double *loglikelihoods, const char *const *choices, size
     out->acc_bytes = out->pred_bytes == gold ? 1.0 : 0.0;
 }
 
-double chv_mean(const double *x, size_t n) {
+double chv_metric_mean(const double *x, size_t n) {
     if (n == 0)
         return NAN;
     double sum = 0.0;
@@ -55,10 +55,10 @@ double chv_mean(const double *x, size_t n) {
     return sum / (double)n;
 }
 
-double chv_mean_stderr(const double *x, size_t n) {
+double chv_metric_stderr(const double *x, size_t n) {
     if (n < 2)
         return NAN;
-    double mu = chv_mean(x, n);
+    double mu = chv_metric_mean(x, n);
     double ss = 0.0;
     for (size_t i = 0; i < n; i++)
         ss += (x[i] - mu) * (x[i] - mu);
@@ -66,7 +66,7 @@ double chv_mean_stderr(const double *x, size_t n) {
     return sample_sd / sqrt((double)n);
 }
 
-double chv_pooled_stderr(const double *stderrs, const size_t *sizes, size_t k) {
+double chv_metric_pooled_stderr(const double *stderrs, const size_t *sizes, size_t k) {
     double pooled = 0.0, total = 0.0;
     for (size_t i = 0; i < k; i++) {
         if (isnan(stderrs[i]))

@@ -12,11 +12,11 @@
 struct chv_registry {
     chv_task_spec **specs;
     size_t n_specs;
-    chv_task **tasks;
+    chv_task_def **tasks;
     size_t n_tasks;
 };
 
-static void task_free(chv_task *task) {
+static void task_free(chv_task_def *task) {
     if (task == NULL)
         return;
     free(task->name);
@@ -40,8 +40,8 @@ static char *subtask_file(const char *pattern, const char *subtask) {
 
 static int add_task(chv_registry *reg, const chv_task_spec *spec, const char *name,
                     const char *file, const char *group, const char *version, chv_error *err) {
-    chv_task **tasks = realloc(reg->tasks, (reg->n_tasks + 1) * sizeof *tasks);
-    chv_task *task = calloc(1, sizeof *task);
+    chv_task_def **tasks = realloc(reg->tasks, (reg->n_tasks + 1) * sizeof *tasks);
+    chv_task_def *task = calloc(1, sizeof *task);
     if (tasks == NULL || task == NULL) {
         free(task);
         if (tasks != NULL)
@@ -198,7 +198,7 @@ void chv_registry_free(chv_registry *reg) {
     free(reg);
 }
 
-const chv_task *chv_registry_find(const chv_registry *reg, const char *name) {
+const chv_task_def *chv_registry_find(const chv_registry *reg, const char *name) {
     for (size_t i = 0; i < reg->n_tasks; i++) {
         if (strcmp(reg->tasks[i]->name, name) == 0)
             return reg->tasks[i];
@@ -216,19 +216,19 @@ const chv_task_spec *chv_registry_group(const chv_registry *reg, const char *nam
 
 size_t chv_registry_count(const chv_registry *reg) { return reg->n_tasks; }
 
-const chv_task *chv_registry_task(const chv_registry *reg, size_t i) { return reg->tasks[i]; }
+const chv_task_def *chv_registry_task(const chv_registry *reg, size_t i) { return reg->tasks[i]; }
 
 typedef struct selection {
-    const chv_task **tasks;
+    const chv_task_def **tasks;
     size_t n;
 } selection;
 
-static int select_add(selection *sel, const chv_task *task) {
+static int select_add(selection *sel, const chv_task_def *task) {
     for (size_t i = 0; i < sel->n; i++) {
         if (sel->tasks[i] == task)
             return 0;
     }
-    const chv_task **grown = realloc(sel->tasks, (sel->n + 1) * sizeof *grown);
+    const chv_task_def **grown = realloc(sel->tasks, (sel->n + 1) * sizeof *grown);
     if (grown == NULL)
         return -1;
     sel->tasks = grown;
@@ -269,7 +269,7 @@ static int select_card(selection *sel, const chv_registry *reg) {
     return rc;
 }
 
-int chv_registry_select(const chv_registry *reg, const char *list, const chv_task ***tasks,
+int chv_registry_select(const chv_registry *reg, const char *list, const chv_task_def ***tasks,
                         size_t *n, chv_error *err) {
     selection sel = {0};
     char *copy = strdup(list);
@@ -289,7 +289,7 @@ int chv_registry_select(const chv_registry *reg, const char *list, const chv_tas
             continue;
 
         const chv_task_spec *group = chv_registry_group(reg, name);
-        const chv_task *task = chv_registry_find(reg, name);
+        const chv_task_def *task = chv_registry_find(reg, name);
         if (strcmp(name, "card") == 0 || strcmp(name, "all") == 0)
             rc = select_card(&sel, reg);
         else if (group != NULL)

@@ -32,7 +32,7 @@ int chv_registry_add_spec_file(chv_registry *reg, const char *path, chv_error *e
 int chv_registry_add_dir(chv_registry *reg, const char *dir, chv_error *err);
 
 /* Returns the task called name, or NULL. */
-const chv_task *chv_registry_find(const chv_registry *reg, const char *name);
+const chv_task_def *chv_registry_find(const chv_registry *reg, const char *name);
 
 /* Returns the group spec called name (a spec with subtasks), or NULL. */
 const chv_task_spec *chv_registry_group(const chv_registry *reg, const char *name);
@@ -41,11 +41,11 @@ const chv_task_spec *chv_registry_group(const chv_registry *reg, const char *nam
  * into tasks, in list order without duplicates. *tasks is a new array of
  * borrowed pointers that the caller frees. Returns 0, or -1 with err
  * naming the unknown entry (a usage error). */
-int chv_registry_select(const chv_registry *reg, const char *list, const chv_task ***tasks,
+int chv_registry_select(const chv_registry *reg, const char *list, const chv_task_def ***tasks,
                         size_t *n, chv_error *err);
 
 /* Writes the names of every task and group, one per line, for --help. */
 size_t chv_registry_count(const chv_registry *reg);
-const chv_task *chv_registry_task(const chv_registry *reg, size_t i);
+const chv_task_def *chv_registry_task(const chv_registry *reg, size_t i);
 
 #endif

@@ -8,13 +8,13 @@
 #include "task/strbuf.h"
 #include "util/fileio.h"
 
-static const char *output_type_name(const chv_task *task) {
+static const char *output_type_name(const chv_task_def *task) {
     return task->spec->output_type == CHV_OUTPUT_ROLLING ? "loglikelihood_rolling"
                                                          : "multiple_choice";
 }
 
 /* A subtask's alias is indented under its group, as lm-eval prints it. */
-static void alias(const chv_task *task, char *out, size_t n) {
+static void alias(const chv_task_def *task, char *out, size_t n) {
     snprintf(out, n, "%s%s", task->group ? " - " : "", task->name);
 }
 
@@ -38,7 +38,7 @@ static cJSON *seed_json(const chv_run_config *config) {
 }
 
 static void add_task_sections(cJSON *root, const chv_task_result *r, const chv_run_config *config) {
-    const chv_task *task = r->task;
+    const chv_task_def *task = r->task;
     char name[256];
 
     cJSON *results = cJSON_GetObjectItem(root, "results");
@@ -87,11 +87,13 @@ static void add_task_sections(cJSON *root, const chv_task_result *r, const chv_r
     cJSON_AddItemToObject(sampling, "seed", seed_json(config));
     cJSON_AddItemToObject(sampling, "sample", nullable_long(config->sample));
     cJSON_AddStringToObject(sampling, "doc_ids_sha256", r->doc_ids_sha256);
-    if (task->spec->output_type == CHV_OUTPUT_MULTIPLE_CHOICE)
+    if (task->spec->output_type == CHV_OUTPUT_MULTIPLE_CHOICE) {
         cJSON_AddNumberToObject(sampling, "tied_documents", (double)r->n_ties);
+        cJSON_AddNumberToObject(sampling, "truncated_requests", (double)r->n_truncated);
+    }
 }
 
-static void add_group_sections(cJSON *root, const chv_run *run, const chv_group_result *g) {
+static void add_group_sections(cJSON *root, const chv_run_result *run, const chv_group_result *g) {
     const char *name = g->spec->name;
     cJSON *entry = cJSON_AddObjectToObject(cJSON_GetObjectItem(root, "groups"), name);
     cJSON_AddStringToObject(entry, "alias", name);
@@ -126,7 +128,7 @@ static void add_config(cJSON *root, const chv_run_config *c) {
     cJSON_AddStringToObject(config, "batch_size", "auto");
 }
 
-cJSON *chv_results_json(const chv_run *run, const chv_run_config *config) {
+cJSON *chv_results_json(const chv_run_result *run, const chv_run_config *config) {
     cJSON *root = cJSON_CreateObject();
     if (root == NULL)
         return NULL;
@@ -264,7 +266,7 @@ static void add_metric_rows(table *t, const char *name, const char *version,
     }
 }
 
-char *chv_results_markdown(const chv_run *run) {
+char *chv_results_markdown(const chv_run_result *run) {
     static const char *header[N_COLUMNS] = {"Tasks",  "Version", "Filter", "n-shot", "Metric",
                                             "",       "Value",   "",       "Stderr"};
     chv_strbuf out = {0};
@@ -303,7 +305,7 @@ char *chv_results_markdown(const chv_run *run) {
     return chv_strbuf_take(&out);
 }
 
-int chv_results_write(const chv_run *run, const chv_run_config *config, const char *dir,
+int chv_results_write(const chv_run_result *run, const chv_run_config *config, const char *dir,
                       chv_error *err) {
     if (chv_mkdir_p(dir, err) != 0)
         return -1;

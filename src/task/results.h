@@ -30,15 +30,15 @@ typedef struct chv_run_config {
 } chv_run_config;
 
 /* Builds results.json. Returns NULL when out of memory. */
-cJSON *chv_results_json(const chv_run *run, const chv_run_config *config);
+cJSON *chv_results_json(const chv_run_result *run, const chv_run_config *config);
 
 /* Builds lm-eval's Markdown table (and a second "Groups" table when a group
  * ran). Returns a new string, or NULL when out of memory. */
-char *chv_results_markdown(const chv_run *run);
+char *chv_results_markdown(const chv_run_result *run);
 
 /* Writes dir/results.json and dir/results.md atomically. Returns 0, or -1
  * with err filled. */
-int chv_results_write(const chv_run *run, const chv_run_config *config, const char *dir,
+int chv_results_write(const chv_run_result *run, const chv_run_config *config, const char *dir,
                       chv_error *err);
 
 #endif

@@ -49,7 +49,7 @@ static void add_metric(chv_task_result *result, const char *name, double value, 
 }
 
 /* Scores the selected multiple-choice documents with one scorer call. */
-static int run_multiple_choice(const chv_task *task, chv_doc_list *docs, const size_t *ids,
+static int run_multiple_choice(const chv_task_def *task, chv_doc_list *docs, const size_t *ids,
                                size_t n_ids, const chv_backend *backend, chv_samples_writer *log,
                                chv_task_result *result, chv_error *err) {
     size_t n_requests = 0;
@@ -88,7 +88,7 @@ static int run_multiple_choice(const chv_task *task, chv_doc_list *docs, const s
     if (rc != 0) {
         chv_error_prefix(err, "%s", task->name);
     } else {
-        chv_progress_update(&progress, n_requests);
+        chv_progress_update(&progress, progress.total);
         chv_progress_finish(&progress);
     }
 
@@ -116,12 +116,12 @@ static int run_multiple_choice(const chv_task *task, chv_doc_list *docs, const s
     }
 
     if (rc == 0) {
-        add_metric(result, "acc", chv_mean(acc, n_ids), chv_mean_stderr(acc, n_ids), 1);
+        add_metric(result, "acc", chv_metric_mean(acc, n_ids), chv_metric_stderr(acc, n_ids), 1);
         if (task->spec->report_acc_norm)
-            add_metric(result, "acc_norm", chv_mean(acc_norm, n_ids),
-                       chv_mean_stderr(acc_norm, n_ids), 1);
-        add_metric(result, "acc_bytes", chv_mean(acc_bytes, n_ids),
-                   chv_mean_stderr(acc_bytes, n_ids), 1);
+            add_metric(result, "acc_norm", chv_metric_mean(acc_norm, n_ids),
+                       chv_metric_stderr(acc_norm, n_ids), 1);
+        add_metric(result, "acc_bytes", chv_metric_mean(acc_bytes, n_ids),
+                   chv_metric_stderr(acc_bytes, n_ids), 1);
         result->chance = n_ids ? chance / (double)n_ids : NAN;
     }
 
@@ -138,7 +138,7 @@ static int run_multiple_choice(const chv_task *task, chv_doc_list *docs, const s
 
 /* Scores the selected pages with one rolling call; perplexities are
  * corpus-weighted over words and bytes of the original pages. */
-static int run_rolling(const chv_task *task, chv_doc_list *docs, const size_t *ids, size_t n_ids,
+static int run_rolling(const chv_task_def *task, chv_doc_list *docs, const size_t *ids, size_t n_ids,
                        const chv_backend *backend, chv_samples_writer *log,
                        chv_task_result *result, chv_error *err) {
     const char **texts = malloc((n_ids ? n_ids : 1) * sizeof *texts);
@@ -152,12 +152,13 @@ static int run_rolling(const chv_task *task, chv_doc_list *docs, const size_t *i
         texts[i] = docs->docs[ids[i]].text;
 
     chv_progress progress;
-    chv_progress_start(&progress, task->name, "pages", n_ids);
+    /* The scorer counts rolling progress in windows of max_length tokens. */
+    chv_progress_start(&progress, task->name, "windows", n_ids);
     int rc = backend->rolling(backend->ctx, texts, n_ids, results, progress_callback, &progress, err);
     if (rc != 0) {
         chv_error_prefix(err, "%s", task->name);
     } else {
-        chv_progress_update(&progress, n_ids);
+        chv_progress_update(&progress, progress.total);
         chv_progress_finish(&progress);
     }
 
@@ -182,7 +183,7 @@ static int run_rolling(const chv_task *task, chv_doc_list *docs, const size_t *i
     return rc;
 }
 
-static int run_one(const chv_task *task, const chv_run_options *options,
+static int run_one(const chv_task_def *task, const chv_run_options *options,
                    const chv_backend *backend, chv_task_result *result, chv_error *err) {
     memset(result, 0, sizeof *result);
     result->task = task;
@@ -235,10 +236,6 @@ static int run_one(const chv_task *task, const chv_run_options *options,
         else
             chv_samples_abort(log);
     }
-    if (rc == 0 && result->n_truncated > 0)
-        chv_log_warn("%s: %zu requests were longer than the maximum length and were cut from the "
-                     "left",
-                     task->name, result->n_truncated);
     free(ids);
     chv_doc_list_free(&docs);
     return rc;
@@ -246,9 +243,9 @@ static int run_one(const chv_task *task, const chv_run_options *options,
 
 /* Adds a group result for each group spec whose every subtask ran, in a
  * row. */
-static int aggregate_groups(chv_run *run, chv_error *err) {
+static int aggregate_groups(chv_run_result *run, chv_error *err) {
     for (size_t i = 0; i < run->n_tasks;) {
-        const chv_task *task = run->tasks[i].task;
+        const chv_task_def *task = run->tasks[i].task;
         const chv_task_spec *spec = task->spec;
         size_t k = spec->n_subtasks;
         if (task->group == NULL || i + k > run->n_tasks) {
@@ -283,16 +280,16 @@ static int aggregate_groups(chv_run *run, chv_error *err) {
         g->n_subtasks = k;
         g->first_task = i;
         g->acc.name = "acc";
-        g->acc.value = chv_mean(values, k);
-        g->acc.stderr_value = chv_pooled_stderr(stderrs, sizes, k);
+        g->acc.value = chv_metric_mean(values, k);
+        g->acc.stderr_value = chv_metric_pooled_stderr(stderrs, sizes, k);
         g->acc.higher_is_better = 1;
         i += k;
     }
     return 0;
 }
 
-int chv_run_tasks(const chv_task *const *tasks, size_t n, const chv_run_options *options,
-                  const chv_backend *backend, chv_run *run, chv_error *err) {
+int chv_run_tasks(const chv_task_def *const *tasks, size_t n, const chv_run_options *options,
+                  const chv_backend *backend, chv_run_result *run, chv_error *err) {
     memset(run, 0, sizeof *run);
     run->tasks = calloc(n ? n : 1, sizeof *run->tasks);
     if (run->tasks == NULL)
@@ -310,7 +307,7 @@ int chv_run_tasks(const chv_task *const *tasks, size_t n, const chv_run_options 
     return aggregate_groups(run, err);
 }
 
-void chv_run_free(chv_run *run) {
+void chv_run_result_free(chv_run_result *run) {
     for (size_t i = 0; i < run->n_tasks; i++)
         free(run->tasks[i].path);
     free(run->tasks);

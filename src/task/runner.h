@@ -51,7 +51,7 @@ typedef struct chv_metric_value {
 } chv_metric_value;
 
 typedef struct chv_task_result {
-    const chv_task *task;
+    const chv_task_def *task;
     char *path; /* the data file read */
     char sha256[65];
     char doc_ids_sha256[65]; /* SHA-256 of the evaluated doc ids, "%zu\n" each */
@@ -61,30 +61,30 @@ typedef struct chv_task_result {
     size_t n_metrics;
     double chance;   /* mean of 1 / choices over the evaluated documents; NAN for rolling */
     size_t n_ties;   /* documents whose best loglikelihood was tied */
-    size_t n_truncated; /* requests the scorer cut to max_length */
+    size_t n_truncated; /* requests the scorer cut from the left to max_length */
 } chv_task_result;
 
 typedef struct chv_group_result {
     const chv_task_spec *spec; /* the group spec ("blimp") */
     chv_metric_value acc;      /* unweighted mean, pooled stderr */
     size_t n_subtasks;
-    size_t first_task; /* index of its first subtask in chv_run.tasks */
+    size_t first_task; /* index of its first subtask in chv_run_result.tasks */
 } chv_group_result;
 
-typedef struct chv_run {
+typedef struct chv_run_result {
     chv_task_result *tasks;
     size_t n_tasks;
     chv_group_result *groups; /* only groups whose every subtask ran */
     size_t n_groups;
-} chv_run;
+} chv_run_result;
 
 /* Runs tasks[0..n) in order. Returns 0, or -1 with err naming the task and
  * the file, line or request at fault; *run then holds the tasks finished
  * before the failure (free it either way). */
-int chv_run_tasks(const chv_task *const *tasks, size_t n, const chv_run_options *options,
-                  const chv_backend *backend, chv_run *run, chv_error *err);
+int chv_run_tasks(const chv_task_def *const *tasks, size_t n, const chv_run_options *options,
+                  const chv_backend *backend, chv_run_result *run, chv_error *err);
 
-void chv_run_free(chv_run *run);
+void chv_run_result_free(chv_run_result *run);
 
 /* Returns the metric called name of result, or NULL. */
 const chv_metric_value *chv_task_result_metric(const chv_task_result *result, const char *name);

@@ -168,7 +168,7 @@ static int gold_from_map(const chv_task_spec *spec, const cJSON *record, const c
     return rc;
 }
 
-int chv_task_resolve_gold(const chv_task *task, const cJSON *record, chv_doc *doc,
+int chv_task_resolve_gold(const chv_task_def *task, const cJSON *record, chv_doc *doc,
                           const char *where, chv_error *err) {
     const chv_task_spec *spec = task->spec;
     long gold = -1;
@@ -198,7 +198,7 @@ int chv_task_resolve_gold(const chv_task *task, const cJSON *record, chv_doc *do
     return 0;
 }
 
-int chv_task_build_doc(const chv_task *task, const cJSON *record, chv_doc *doc, const char *where,
+int chv_task_build_doc(const chv_task_def *task, const cJSON *record, chv_doc *doc, const char *where,
                        chv_error *err) {
     const chv_task_spec *spec = task->spec;
 
@@ -239,12 +239,12 @@ int chv_task_build_doc(const chv_task *task, const cJSON *record, chv_doc *doc, 
     return chv_task_resolve_gold(task, record, doc, where, err);
 }
 
-int chv_task_load_jsonl(const chv_task *task, const char *path, int keep_records,
+int chv_task_load_jsonl(const chv_task_def *task, const char *path, int keep_records,
                         chv_doc_list *docs, chv_error *err) {
     return chv_task_load_jsonl_with(task, path, keep_records, docs, NULL, NULL, err);
 }
 
-int chv_task_load_jsonl_with(const chv_task *task, const char *path, int keep_records,
+int chv_task_load_jsonl_with(const chv_task_def *task, const char *path, int keep_records,
                              chv_doc_list *docs, chv_record_fn prepare, void *user,
                              chv_error *err) {
     chv_jsonl *reader = chv_jsonl_open(path, err);
@@ -286,7 +286,7 @@ int chv_task_load_jsonl_with(const chv_task *task, const char *path, int keep_re
     return rc < 0 ? -1 : 0;
 }
 
-int chv_task_load(const chv_task *task, const char *path, int keep_records, chv_doc_list *docs,
+int chv_task_load(const chv_task_def *task, const char *path, int keep_records, chv_doc_list *docs,
                   chv_error *err) {
     if (task->hooks != NULL && task->hooks->load != NULL)
         return task->hooks->load(task, path, keep_records, docs, err);
@@ -304,7 +304,7 @@ static char *existing_variant(const char *path) {
     return NULL;
 }
 
-char *chv_task_find_file(const chv_task *task, const char *data_dir, const char *override,
+char *chv_task_find_file(const chv_task_def *task, const char *data_dir, const char *override,
                          chv_error *err) {
     if (override != NULL) {
         char *found = existing_variant(override);

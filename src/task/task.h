@@ -59,7 +59,7 @@ typedef struct chv_task_spec {
     int builtin;  /* compiled into cheval */
 } chv_task_spec;
 
-typedef struct chv_task chv_task;
+typedef struct chv_task_def chv_task_def;
 typedef struct chv_doc chv_doc;
 typedef struct chv_doc_list chv_doc_list;
 
@@ -69,16 +69,16 @@ typedef struct chv_task_hooks {
     /* Reads the whole file at path into docs, replacing the JSON Lines
      * reader (HellaSwag's text format, PIQA's labels file, WikiText's
      * pages). keep_records asks for doc->record. */
-    int (*load)(const chv_task *task, const char *path, int keep_records, chv_doc_list *docs,
+    int (*load)(const chv_task_def *task, const char *path, int keep_records, chv_doc_list *docs,
                 chv_error *err);
     /* Completes one document after the spec's templates ran and before the
      * gold is resolved. where is "file:line" for messages. */
-    int (*build)(const chv_task *task, const cJSON *record, chv_doc *doc, const char *where,
+    int (*build)(const chv_task_def *task, const cJSON *record, chv_doc *doc, const char *where,
                  chv_error *err);
 } chv_task_hooks;
 
 /* One runnable task: a spec, or one subtask of a group spec. */
-struct chv_task {
+struct chv_task_def {
     char *name;  /* "arc_easy", "blimp_adjunct_island" */
     char *file;  /* default data file, relative to the data folder */
     char *group; /* "blimp" for a subtask, else NULL */
@@ -132,29 +132,29 @@ int chv_doc_pair_choices(chv_doc *doc, const char *context, const char *target_d
 /* Builds one multiple-choice document from a JSON record: the spec's
  * templates, then the hook's build function, then the gold. where is
  * "file:line". Returns 0, or -1 with err naming where and the field. */
-int chv_task_build_doc(const chv_task *task, const cJSON *record, chv_doc *doc, const char *where,
+int chv_task_build_doc(const chv_task_def *task, const cJSON *record, chv_doc *doc, const char *where,
                        chv_error *err);
 
 /* Resolves the gold of a built document from the spec. Returns 0, or -1
  * with err filled when the gold is missing or out of range. */
-int chv_task_resolve_gold(const chv_task *task, const cJSON *record, chv_doc *doc,
+int chv_task_resolve_gold(const chv_task_def *task, const cJSON *record, chv_doc *doc,
                           const char *where, chv_error *err);
 
 /* Finds the data file of task: override when given (else
  * data_dir/task->file, then the spec's alternatives), each also tried with
  * ".gz" appended. Returns a newly allocated path, or NULL with err saying
  * which path was expected and how to get the file. */
-char *chv_task_find_file(const chv_task *task, const char *data_dir, const char *override,
+char *chv_task_find_file(const chv_task_def *task, const char *data_dir, const char *override,
                          chv_error *err);
 
 /* Reads every document of the file at path. Returns 0, or -1 with err
  * naming file:line and the field at fault. */
-int chv_task_load(const chv_task *task, const char *path, int keep_records, chv_doc_list *docs,
+int chv_task_load(const chv_task_def *task, const char *path, int keep_records, chv_doc_list *docs,
                   chv_error *err);
 
 /* Reads the generic way: one JSON record per line through
  * chv_task_build_doc. Hooks call it after their own setup. */
-int chv_task_load_jsonl(const chv_task *task, const char *path, int keep_records,
+int chv_task_load_jsonl(const chv_task_def *task, const char *path, int keep_records,
                         chv_doc_list *docs, chv_error *err);
 
 /* Called on each record (index counts records from 0) before it is built,
@@ -163,7 +163,7 @@ typedef int (*chv_record_fn)(void *user, cJSON *record, size_t index, const char
                              chv_error *err);
 
 /* chv_task_load_jsonl with a record callback (may be NULL). */
-int chv_task_load_jsonl_with(const chv_task *task, const char *path, int keep_records,
+int chv_task_load_jsonl_with(const chv_task_def *task, const char *path, int keep_records,
                              chv_doc_list *docs, chv_record_fn prepare, void *user,
                              chv_error *err);
 

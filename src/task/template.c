@@ -63,7 +63,7 @@ static cJSON *follow(const cJSON *value, char *seg) {
     return out;
 }
 
-cJSON *chv_json_path(const cJSON *record, const char *path) {
+cJSON *chv_template_lookup(const cJSON *record, const char *path) {
     char *copy = strdup(path);
     if (copy == NULL)
         return NULL;
@@ -140,7 +140,7 @@ char *chv_template_render(const char *tmpl, const cJSON *record, const char *whe
         memcpy(path, p + 1, len);
         path[len] = '\0';
 
-        cJSON *value = chv_json_path(record, path);
+        cJSON *value = chv_template_lookup(record, path);
         char *text = value ? chv_json_scalar_text(value) : NULL;
         if (text == NULL) {
             chv_error_set(err, "%s: field \"%s\" is %s", where, path,
@@ -208,7 +208,7 @@ int chv_template_render_list(const cJSON *tmpl, const cJSON *record, const char 
     if (path == NULL)
         return chv_error_set(err, "%s: a list template must be \"{field}\" or an array", where);
 
-    cJSON *value = chv_json_path(record, path);
+    cJSON *value = chv_template_lookup(record, path);
     if (!cJSON_IsArray(value)) {
         chv_error_set(err, "%s: field \"%s\" is %s", where, path,
                       value == NULL ? "missing" : "not a list");

@@ -18,7 +18,7 @@
 
 /* Returns a new cJSON value at path in record (a mapped path returns a new
  * array), or NULL when a segment is missing. The caller deletes it. */
-cJSON *chv_json_path(const cJSON *record, const char *path);
+cJSON *chv_template_lookup(const cJSON *record, const char *path);
 
 /* Renders a scalar as text into a new string; NULL for arrays, objects
  * and null. */
