@@ -211,6 +211,54 @@ START_TEST(seeded_sample_is_reproducible) {
 }
 END_TEST
 
+START_TEST(partial_blimp_folder) {
+    const char *models = test_models_dir("partial_blimp_folder");
+    if (models == NULL)
+        return;
+
+    /* Two of the 67 paradigm files: the group runs what is there, warns,
+     * and reports no group score. */
+    char *data = test_make_temp_dir("cheval-blimp");
+    char *blimp = chv_path_join(data, "blimp");
+    chv_error err;
+    ck_assert_int_eq(chv_mkdir_p(blimp, &err), 0);
+    const char pair[] = "{\"sentence_good\": \"The cat sleeps.\", \"sentence_bad\": \"The cat sleep.\"}\n"
+                        "{\"sentence_good\": \"Dogs bark.\", \"sentence_bad\": \"Dogs barks.\"}\n";
+    const char *names[] = {"passive_1.jsonl", "wh_island.jsonl"};
+    for (int i = 0; i < 2; i++) {
+        char *path = chv_path_join(blimp, names[i]);
+        ck_assert_int_eq(test_write_file(path, pair, sizeof pair - 1), 0);
+        free(path);
+    }
+
+    char *out_dir = test_make_temp_dir("cheval-blimp-out");
+    char args[4096];
+    snprintf(args, sizeof args, "--model %s/stories260K-hf --tasks blimp --data-dir %s --output-dir %s",
+             models, data, out_dir);
+    test_output out = run_cheval(args);
+    ck_assert_msg(out.status == 0, "status %d: %s", out.status, out.err);
+    ck_assert_msg(strstr(out.err, "65 selected subtasks of blimp have no data file") != NULL, "%s",
+                  out.err);
+    ck_assert_msg(strstr(out.out, "blimp_passive_1") != NULL, "%s", out.out);
+    ck_assert_msg(strstr(out.out, "Groups") == NULL, "%s", out.out);
+    test_output_free(&out);
+
+    static const char *const ran[] = {"blimp_passive_1", "blimp_wh_island"};
+    check_results(out_dir, ran, 2, 2);
+
+    /* A subtask named on its own must have its file. */
+    snprintf(args, sizeof args, "--model %s/stories260K-hf --tasks blimp_passive_2 --data-dir %s "
+             "--output-dir %s", models, data, out_dir);
+    out = run_cheval(args);
+    ck_assert_int_eq(out.status, 1);
+    ck_assert_msg(strstr(out.err, "blimp/passive_2.jsonl") != NULL, "%s", out.err);
+    test_output_free(&out);
+    free(out_dir);
+    free(blimp);
+    free(data);
+}
+END_TEST
+
 /* Returns the "tokens" and "logprob" of the first WikiText page. */
 static void first_page(const char *models, const char *data, const char *extra, double *logprob,
                        long *tokens) {
@@ -267,6 +315,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, every_task_on_tiny_model);
     tcase_add_test(tc, seeded_sample_is_reproducible);
     tcase_add_test(tc, wikitext_double_bos_switch);
+    tcase_add_test(tc, partial_blimp_folder);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -292,19 +292,67 @@ static int backend_rolling(void *ctx, const char *const *texts, size_t n,
     return chv_scorer_rolling(ctx, texts, n, results, progress, user, err);
 }
 
-/* Checks that every task's data file exists before the model is loaded. */
-static int check_files(const chv_task_def *const *tasks, size_t n, const run_args *a, chv_error *err) {
-    for (size_t i = 0; i < n; i++) {
-        const char *override = NULL;
-        for (size_t j = 0; j < a->n_task_files; j++) {
-            if (strcmp(a->task_files[j].task, tasks[i]->name) == 0)
-                override = a->task_files[j].path;
-        }
-        char *path = chv_task_find_file(tasks[i], a->data_dir, override, err);
-        if (path == NULL)
-            return -1;
-        free(path);
+static const char *task_file_override(const run_args *a, const char *name) {
+    const char *override = NULL;
+    for (size_t j = 0; j < a->n_task_files; j++) {
+        if (strcmp(a->task_files[j].task, name) == 0)
+            override = a->task_files[j].path;
     }
+    return override;
+}
+
+/* Returns 1 when name is one of the comma-separated entries of list. */
+static int listed_by_name(const char *list, const char *name) {
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > p && last[-1] == ' ')
+            last--;
+        if ((size_t)(last - p) == len && strncmp(p, name, len) == 0)
+            return 1;
+        p = end;
+    }
+    return 0;
+}
+
+/* Checks every task's data file before the model is loaded, and keeps in
+ * tasks[0..*n) the tasks to run. A group's subtask that was selected through
+ * the group or a preset (not by its own name) is dropped with a warning when
+ * its file is missing, so a folder with some BLiMP paradigms still runs;
+ * the group score then needs all of them and is not reported. Any other
+ * missing file is an error. */
+static int check_files(const chv_task_def **tasks, size_t *n, const run_args *a, chv_error *err) {
+    size_t kept = 0, missing = 0;
+    const char *group = NULL;
+    chv_error first = {{0}};
+    for (size_t i = 0; i < *n; i++) {
+        const chv_task_def *task = tasks[i];
+        char *path = chv_task_find_file(task, a->data_dir, task_file_override(a, task->name), err);
+        if (path != NULL) {
+            free(path);
+            tasks[kept++] = task;
+            continue;
+        }
+        if (task->group == NULL || listed_by_name(a->tasks, task->name))
+            return -1;
+        if (missing++ == 0)
+            first = *err;
+        group = task->group;
+    }
+
+    if (missing > 0 && kept == 0)
+        return chv_error_set(err, "%s", first.message);
+    if (missing > 0) {
+        chv_log_warn("%zu selected subtasks of %s have no data file under %s, so they are skipped "
+                     "and the %s group score is not reported; the first: %s",
+                     missing, group, a->data_dir, group, first.message);
+    }
+    *n = kept;
     return 0;
 }
 
@@ -315,7 +363,7 @@ static void iso_date(char *out, size_t n) {
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int evaluate(const run_args *a, const chv_task_def *const *tasks, size_t n_tasks) {
+static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_tasks) {
     chv_error err;
     double start = chv_now();
 
@@ -326,7 +374,7 @@ static int evaluate(const run_args *a, const chv_task_def *const *tasks, size_t 
         if (!known)
             chv_log_warn("--task-file %s: no selected task has that name", a->task_files[i].task);
     }
-    if (check_files(tasks, n_tasks, a, &err) != 0) {
+    if (check_files(tasks, &n_tasks, a, &err) != 0) {
         fprintf(stderr, "cheval run: %s\n", err.message);
         return CHV_EXIT_FAILURE;
     }
