@@ -321,11 +321,10 @@ static int listed_by_name(const char *list, const char *name) {
 }
 
 /* Checks every task's data file before the model is loaded, and keeps in
- * tasks[0..*n) the tasks to run. A group's subtask that was selected through
- * the group or a preset (not by its own name) is dropped with a warning when
- * its file is missing, so a folder with some BLiMP paradigms still runs;
- * the group score then needs all of them and is not reported. Any other
- * missing file is an error. */
+ * tasks[0..*n) the tasks to run. A subtask selected through its group or a
+ * preset (not by its own name) is dropped with a warning when its file is
+ * missing, so a folder with only some BLiMP paradigms still runs. The
+ * group score is then not reported. Any other missing file is an error. */
 static int check_files(const chv_task_def **tasks, size_t *n, const run_args *a, chv_error *err) {
     size_t kept = 0, missing = 0;
     const char *group = NULL;
@@ -470,8 +469,8 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
     free(table);
     chv_log_info("wrote %s/results.json and results.md", output_dir);
 
-    /* report.md, results.csv and report.html are rebuilt from the files
-     * just written, exactly as `cheval report` would. */
+    /* report.md, results.csv and report.html are built from the files just
+     * written, never from the model. */
     if (chv_report_write_all(output_dir, NULL, &err) != 0) {
         fprintf(stderr, "cheval run: results.json was written, but the reports failed: %s\n",
                 err.message);
