@@ -223,6 +223,11 @@ START_TEST(group_pooled_and_outputs) {
     cJSON *ns = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "n-samples"), "capitals");
     ck_assert_int_eq(cJSON_GetObjectItem(ns, "original")->valueint, 4);
     ck_assert_str_eq(cJSON_GetObjectItem(root, "total_evaluation_time_seconds")->valuestring, "1.50");
+    cJSON *diag = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "diagnostics"), "capitals");
+    ck_assert_int_eq(cJSON_GetObjectItem(diag, "tied_documents")->valueint, 1);
+    cJSON *sampling = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "sampling"), "capitals");
+    ck_assert_ptr_null(cJSON_GetObjectItem(sampling, "tied_documents"));
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(sampling, "limit")));
     cJSON_Delete(root);
     free(text);
     free(path);

@@ -87,9 +87,13 @@ static void add_task_sections(cJSON *root, const chv_task_result *r, const chv_r
     cJSON_AddItemToObject(sampling, "seed", seed_json(config));
     cJSON_AddItemToObject(sampling, "sample", nullable_long(config->sample));
     cJSON_AddStringToObject(sampling, "doc_ids_sha256", r->doc_ids_sha256);
+
+    /* Model-dependent counts stay out of "sampling", which describes only
+     * which documents ran, so two models' runs compare as the same sample. */
     if (task->spec->output_type == CHV_OUTPUT_MULTIPLE_CHOICE) {
-        cJSON_AddNumberToObject(sampling, "tied_documents", (double)r->n_ties);
-        cJSON_AddNumberToObject(sampling, "truncated_requests", (double)r->n_truncated);
+        cJSON *diag = cJSON_AddObjectToObject(cJSON_GetObjectItem(root, "diagnostics"), task->name);
+        cJSON_AddNumberToObject(diag, "tied_documents", (double)r->n_ties);
+        cJSON_AddNumberToObject(diag, "truncated_requests", (double)r->n_truncated);
     }
 }
 
@@ -134,7 +138,7 @@ cJSON *chv_results_json(const chv_run_result *run, const chv_run_config *config)
         return NULL;
     const char *sections[] = {"results",  "groups",    "group_subtasks", "configs",
                               "versions", "n-shot",    "higher_is_better", "n-samples",
-                              "chance",   "task_files", "sampling"};
+                              "chance",   "task_files", "sampling", "diagnostics"};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         cJSON_AddObjectToObject(root, sections[i]);
 
