@@ -595,6 +595,78 @@ START_TEST(stories260k_one_pass_matches_steps) {
 }
 END_TEST
 
+/* The trained checkpoints against the float64 reference of
+ * scripts/make-model-goldens --real: the greedy ids from BOS decoded step
+ * by step on a KV cache, and the log-probs of the whole story in one
+ * pass. */
+static void check_real_reference(const char *model_name) {
+    const char *models = test_models_dir(model_name);
+    if (models == NULL)
+        return;
+    char path[256];
+    snprintf(path, sizeof path, FIXTURES "%s.reference.json", model_name);
+    char *text = read_file(path);
+    cJSON *json = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(json);
+    const cJSON *tokens_json = cJSON_GetObjectItem(json, "tokens");
+    int n = cJSON_GetArraySize(tokens_json);
+    int32_t *tokens = json_numbers(tokens_json, 1);
+    double *expected = json_numbers(cJSON_GetObjectItem(json, "logprobs"), 0);
+    double *margin = json_numbers(cJSON_GetObjectItem(json, "argmax_margin"), 0);
+    cJSON_Delete(json);
+
+    char *dir = chv_path_join(models, model_name);
+    chv_error err;
+    chv_model *model = chv_model_load(dir, &err);
+    ck_assert_msg(model != NULL, "%s", err.message);
+
+    /* Step by step: each argmax is the reference's next token, unless the
+     * reference itself had a near tie there. */
+    chv_kv *kv = chv_kv_new(model, n, &err);
+    for (int i = 0; i < n - 1; i++) {
+        float lp;
+        int32_t next;
+        chv_seq step = {.tokens = &tokens[i], .n_tokens = 1, .prefix = kv, .prefix_len = i, .kv = kv,
+                        .targets = &tokens[i + 1], .n_targets = 1, .logprobs = &lp, .argmax = &next};
+        ck_assert_int_eq(chv_model_forward(model, &step, 1, &err), 0);
+        if (margin[i] > 1e-4)
+            ck_assert_msg(next == tokens[i + 1], "%s step %d: argmax %d, reference %d", model_name, i, next,
+                          tokens[i + 1]);
+        ck_assert_msg(fabs(lp - expected[i]) <= GOLDEN_TOLERANCE, "%s step %d: %.8f vs %.8f", model_name, i, lp,
+                      expected[i]);
+    }
+    chv_kv_free(kv);
+
+    float *logprobs = calloc((size_t)n, sizeof(float));
+    chv_seq whole = {.tokens = tokens, .n_tokens = n, .targets = tokens + 1, .n_targets = n - 1, .logprobs = logprobs};
+    ck_assert_int_eq(chv_model_forward(model, &whole, 1, &err), 0);
+    double max_delta = 0.0;
+    for (int i = 0; i < n - 1; i++) {
+        double delta = fabs(logprobs[i] - expected[i]);
+        max_delta = delta > max_delta ? delta : max_delta;
+        ck_assert_msg(delta <= GOLDEN_TOLERANCE, "%s row %d: %.8f vs %.8f", model_name, i, logprobs[i], expected[i]);
+    }
+    printf("reference %-18s max |delta logprob| = %.3g over %d tokens\n", model_name, max_delta, n - 1);
+
+    free(logprobs);
+    free(tokens);
+    free(expected);
+    free(margin);
+    chv_model_free(model);
+    free(dir);
+}
+
+START_TEST(stories260k_matches_reference) {
+    check_real_reference("stories260K-hf");
+}
+END_TEST
+
+START_TEST(llama2xs_matches_reference) {
+    check_real_reference("llama2xs-281K-hf");
+}
+END_TEST
+
 /* Packing on a real model: slices of a decoded story scored alone and
  * packed together. */
 START_TEST(stories260k_packing_agrees) {
@@ -667,6 +739,8 @@ int main(void) {
     tcase_add_test(tc, llama2xs_greedy_story);
     tcase_add_test(tc, stories260k_one_pass_matches_steps);
     tcase_add_test(tc, stories260k_packing_agrees);
+    tcase_add_test(tc, stories260k_matches_reference);
+    tcase_add_test(tc, llama2xs_matches_reference);
     suite_add_tcase(s, tc);
 
     SRunner *sr = srunner_create(s);

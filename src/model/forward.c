@@ -128,7 +128,7 @@ typedef struct softmax_job {
 } softmax_job;
 
 /* Log-softmax of one row at its target: logit - max - log(sum(exp(logit -
- * max))), with the sum accumulated in double. The argmax takes the first
+ * max))), with each exp in float32 and their sum accumulated in double. The argmax takes the first
  * (lowest) id among equal maxima. */
 static void softmax_task(void *p, int task, int thread) {
     (void)thread;
@@ -146,7 +146,7 @@ static void softmax_task(void *p, int task, int thread) {
     }
     double sum = 0.0;
     for (int i = 0; i < job->vocab; i++)
-        sum += exp((double)(logits[i] - max));
+        sum += expf(logits[i] - max);
 
     *row->logprob = (float)((double)(logits[row->target] - max) - log(sum));
     if (row->is_argmax != NULL)
