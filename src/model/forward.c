@@ -197,6 +197,8 @@ static int score_rows(chv_model *model, const chv_batch *batch, chv_error *err) 
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err) {
     if (n_seqs <= 0)
         return 0;
+    if (model->pool == NULL)
+        return chv_error_set(err, "out of memory: the model has no thread pool");
     for (int s = 0; s < n_seqs; s++) {
         if (check_seq(model, &seqs[s], s, err) != 0)
             return -1;

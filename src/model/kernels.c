@@ -182,7 +182,7 @@ static void causal_softmax(float *scores, int n_rows, int width, int first_visib
 /* One task: a block of up to ATTENTION_BLOCK new rows of one sequence for
  * one query head. With P prefix positions and the block covering new rows
  * t0..t1-1, the scores are [block][P + t1]: the prefix keys come from the
- * prefix cache, the new keys from the packed k rows, and row t sees keys
+ * prefix cache, the new keys from the packed k rows, and row t attends to keys
  * 0..P+t. Both products are sgemm calls with strided operands. */
 static void attention_task(void *p, int task, int thread) {
     const attention_job *job = p;
