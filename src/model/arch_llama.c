@@ -43,9 +43,9 @@ static int family_of(const char *class_name) {
     return LLAMA;
 }
 
-/* Reads rope_scaling: absent, null or type "default" means none; "llama3"
- * needs its four fields; every other type is rejected because it changes
- * the positions' angles in a way this code does not implement. */
+/* Reads rope_scaling. Absent, null or type "default" means no scaling, and
+ * "llama3" needs its four fields. Every other type is rejected, because it
+ * changes the rotary angles in a way this code does not implement. */
 static int read_rope_scaling(const cJSON *config, const char *path, chv_hparams *hp, chv_error *err) {
     const cJSON *scaling = chv_config_get(config, "rope_scaling");
     if (scaling == NULL)

@@ -128,7 +128,7 @@ typedef struct softmax_job {
 } softmax_job;
 
 /* Log-softmax of one row at its target: logit - max - log(sum(exp(logit -
- * max))), with the sum accumulated in double. The argmax takes the first
+ * max))), with each exp in float32 and their sum accumulated in double. The argmax takes the first
  * (lowest) id among equal maxima. */
 static void softmax_task(void *p, int task, int thread) {
     (void)thread;
@@ -146,7 +146,7 @@ static void softmax_task(void *p, int task, int thread) {
     }
     double sum = 0.0;
     for (int i = 0; i < job->vocab; i++)
-        sum += exp((double)(logits[i] - max));
+        sum += expf(logits[i] - max);
 
     *row->logprob = (float)((double)(logits[row->target] - max) - log(sum));
     if (row->is_argmax != NULL)
@@ -197,6 +197,8 @@ static int score_rows(chv_model *model, const chv_batch *batch, chv_error *err) 
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err) {
     if (n_seqs <= 0)
         return 0;
+    if (model->pool == NULL)
+        return chv_error_set(err, "out of memory: the model has no thread pool");
     for (int s = 0; s < n_seqs; s++) {
         if (check_seq(model, &seqs[s], s, err) != 0)
             return -1;

@@ -437,6 +437,11 @@ void chv_model_set_threads(chv_model *model, int n) {
         return;
     chv_pool_free(model->pool);
     model->pool = chv_pool_new(n);
+    if (model->pool == NULL) {
+        /* A pool of one thread starts no threads, so only memory can fail. */
+        n = 1;
+        model->pool = chv_pool_new(1);
+    }
     model->n_threads = model->pool != NULL ? n : 0;
     /* NOTE: the OpenBLAS thread count is global to the process, so the last
      * model to set it wins. */

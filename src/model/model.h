@@ -99,7 +99,8 @@ typedef struct chv_seq {
 
 /* Runs all sequences as one packed batch: each projection is one sgemm over
  * the token rows of every sequence, and attention is computed per sequence.
- * Results do not depend on how sequences are grouped into calls. Returns 0,
+ * How sequences are grouped into calls changes results only by OpenBLAS
+ * rounding (within 1e-5; docs/model.md explains why). Returns 0,
  * or -1 with err filled (an id out of range, a position past the maximum,
  * or out of memory). */
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err);
