@@ -72,7 +72,7 @@ static int check_seq(const chv_model *model, const chv_seq *seq, int index, chv_
  * another sequence of the same call reads or writes, because the layers of
  * all sequences run together and the result would depend on their order.
  * A writer fills positions [first, prefix_len + n_tokens) of its kv, where
- * first is 0 when it copies its prefix into kv; a reader reads positions
+ * first is 0 when it copies its prefix into kv. A reader reads positions
  * [0, prefix_len) of its prefix. */
 static int check_cache_sharing(const chv_seq *seqs, int n_seqs, chv_error *err) {
     for (int w = 0; w < n_seqs; w++) {
