@@ -71,7 +71,8 @@ void chv_kv_truncate(chv_kv *kv, int length);
 
 /* One sequence in a forward batch.
  *
- * The new tokens sit at positions prefix_len .. prefix_len + n_tokens - 1.
+ * The new tokens (at least one) sit at positions prefix_len .. prefix_len +
+ * n_tokens - 1.
  * They attend causally to prefix positions 0 .. prefix_len - 1 of `prefix`
  * (when prefix_len > 0) and to each other. When `kv` is not NULL their keys
  * and values are stored in it at those positions; kv may equal prefix, which
