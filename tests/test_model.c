@@ -497,6 +497,58 @@ START_TEST(forward_rejects_bad_requests) {
 }
 END_TEST
 
+/* Sequences of one call may share a prefix cache read-only, but not read
+ * what another writes, nor write one cache twice. */
+START_TEST(forward_rejects_cache_conflicts) {
+    chv_model *model = load_fixture("llama-gqa");
+    chv_error err;
+    int32_t tokens[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    chv_kv *context = chv_kv_new(model, 16, &err);
+    chv_kv *other = chv_kv_new(model, 16, &err);
+    chv_seq fill = {.tokens = tokens, .n_tokens = 4, .kv = context};
+    ck_assert_int_eq(chv_model_forward(model, &fill, 1, &err), 0);
+
+    /* One sequence extends the context in place from position 4, another
+     * reads its first 4 positions: allowed. */
+    chv_seq pair[2] = {
+        {.tokens = tokens + 4, .n_tokens = 2, .prefix = context, .prefix_len = 4, .kv = context},
+        {.tokens = tokens + 4, .n_tokens = 2, .prefix = context, .prefix_len = 4, .kv = other},
+    };
+    ck_assert_msg(chv_model_forward(model, pair, 2, &err) == 0, "%s", err.message);
+    ck_assert_int_eq(chv_kv_length(context), 6);
+
+    /* Reading positions 0..5 while the first sequence rewrites 4..5:
+     * rejected. */
+    pair[0].prefix_len = 4;
+    pair[1].prefix_len = 6;
+    pair[1].tokens = tokens + 6;
+    ck_assert_int_eq(chv_model_forward(model, pair, 2, &err), -1);
+    ck_assert_msg(strstr(err.message, "sequence 1 reads positions of a KV cache that sequence 0 writes") != NULL,
+                  "%s", err.message);
+
+    /* Two writers of one cache: rejected. */
+    chv_seq writers[2] = {
+        {.tokens = tokens, .n_tokens = 2, .kv = other},
+        {.tokens = tokens, .n_tokens = 2, .kv = other},
+    };
+    ck_assert_int_eq(chv_model_forward(model, writers, 2, &err), -1);
+    ck_assert_msg(strstr(err.message, "write the same KV cache") != NULL, "%s", err.message);
+
+    /* A cache made for a model of another shape: rejected. */
+    chv_model *mha = load_fixture("llama-mha");
+    chv_kv *foreign = chv_kv_new(mha, 16, &err);
+    chv_seq wrong = {.tokens = tokens, .n_tokens = 2, .kv = foreign};
+    ck_assert_int_eq(chv_model_forward(model, &wrong, 1, &err), -1);
+    ck_assert_msg(strstr(err.message, "another model shape") != NULL, "%s", err.message);
+
+    chv_kv_free(foreign);
+    chv_model_free(mha);
+    chv_kv_free(context);
+    chv_kv_free(other);
+    chv_model_free(model);
+}
+END_TEST
+
 /* The sliding-window check of a Mistral model with a short window. */
 START_TEST(forward_rejects_past_sliding_window) {
     char *dir = test_make_temp_dir("cheval-model");
@@ -794,6 +846,7 @@ int main(void) {
     tcase_add_test(tc, kv_truncate_then_reuse);
     tcase_add_test(tc, info_describes_fixture);
     tcase_add_test(tc, forward_rejects_bad_requests);
+    tcase_add_test(tc, forward_rejects_cache_conflicts);
     tcase_add_test(tc, forward_rejects_past_sliding_window);
     tcase_add_test(tc, stories260k_greedy_story);
     tcase_add_test(tc, llama2xs_greedy_story);

@@ -444,7 +444,9 @@ void chv_model_set_threads(chv_model *model, int n) {
     }
     model->n_threads = model->pool != NULL ? n : 0;
     /* NOTE: the OpenBLAS thread count is global to the process, so the last
-     * model to set it wins. */
+     * model to set it wins. OpenBLAS's idle workers also keep calling
+     * sched_yield for a while after each sgemm, which took about 5% of the
+     * profile samples of a 2-thread run while the pool ran attention. */
     openblas_set_num_threads(n);
 }
 

@@ -71,11 +71,15 @@ void chv_kv_truncate(chv_kv *kv, int length);
 
 /* One sequence in a forward batch.
  *
- * The new tokens sit at positions prefix_len .. prefix_len + n_tokens - 1.
+ * The new tokens (at least one) sit at positions prefix_len .. prefix_len +
+ * n_tokens - 1.
  * They attend causally to prefix positions 0 .. prefix_len - 1 of `prefix`
  * (when prefix_len > 0) and to each other. When `kv` is not NULL their keys
  * and values are stored in it at those positions; kv may equal prefix, which
  * extends the prefix in place. kv's length becomes prefix_len + n_tokens.
+ * Within one call, a cache may be read as a prefix by many sequences, but
+ * a sequence may not read positions that another one writes, and two
+ * sequences may not write the same cache; chv_model_forward rejects that.
  *
  * Row score_from + j predicts targets[j] for j < n_targets; its
  * log-softmax value of targets[j] goes to logprobs[j] and whether targets[j]
