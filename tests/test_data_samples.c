@@ -2,6 +2,7 @@
  * sample follows its official schema, and the manifest is well formed. */
 #include <check.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,25 +208,104 @@ START_TEST(boolq_samples_follow_schema) {
 }
 END_TEST
 
-START_TEST(blimp_uid_matches_file_name) {
-    static const char *const paradigms[] = {
-        "anaphor_gender_agreement", "determiner_noun_agreement_1",
-        "existential_there_quantifiers_1", "regular_plural_subject_verb_agreement_1",
-        "wh_questions_object_gap",
-    };
-    for (size_t p = 0; p < sizeof paradigms / sizeof paradigms[0]; p++) {
+/* The 67 BLiMP paradigms, one file each, named by the paradigm's UID. */
+static const char *const blimp_paradigms[] = {
+    "adjunct_island", "anaphor_gender_agreement", "anaphor_number_agreement",
+    "animate_subject_passive", "animate_subject_trans", "causative", "complex_NP_island",
+    "coordinate_structure_constraint_complex_left_branch",
+    "coordinate_structure_constraint_object_extraction", "determiner_noun_agreement_1",
+    "determiner_noun_agreement_2", "determiner_noun_agreement_irregular_1",
+    "determiner_noun_agreement_irregular_2", "determiner_noun_agreement_with_adj_2",
+    "determiner_noun_agreement_with_adj_irregular_1",
+    "determiner_noun_agreement_with_adj_irregular_2", "determiner_noun_agreement_with_adjective_1",
+    "distractor_agreement_relational_noun", "distractor_agreement_relative_clause", "drop_argument",
+    "ellipsis_n_bar_1", "ellipsis_n_bar_2", "existential_there_object_raising",
+    "existential_there_quantifiers_1", "existential_there_quantifiers_2",
+    "existential_there_subject_raising", "expletive_it_object_raising", "inchoative",
+    "intransitive", "irregular_past_participle_adjectives", "irregular_past_participle_verbs",
+    "irregular_plural_subject_verb_agreement_1", "irregular_plural_subject_verb_agreement_2",
+    "left_branch_island_echo_question", "left_branch_island_simple_question",
+    "matrix_question_npi_licensor_present", "npi_present_1", "npi_present_2",
+    "only_npi_licensor_present", "only_npi_scope", "passive_1", "passive_2",
+    "principle_A_c_command", "principle_A_case_1", "principle_A_case_2", "principle_A_domain_1",
+    "principle_A_domain_2", "principle_A_domain_3", "principle_A_reconstruction",
+    "regular_plural_subject_verb_agreement_1", "regular_plural_subject_verb_agreement_2",
+    "sentential_negation_npi_licensor_present", "sentential_negation_npi_scope",
+    "sentential_subject_island", "superlative_quantifiers_1", "superlative_quantifiers_2",
+    "tough_vs_raising_1", "tough_vs_raising_2", "transitive", "wh_island",
+    "wh_questions_object_gap", "wh_questions_subject_gap", "wh_questions_subject_gap_long_distance",
+    "wh_vs_that_no_gap", "wh_vs_that_no_gap_long_distance", "wh_vs_that_with_gap",
+    "wh_vs_that_with_gap_long_distance",
+};
+enum { N_BLIMP_PARADIGMS = sizeof blimp_paradigms / sizeof blimp_paradigms[0] };
+
+static int is_blimp_paradigm(const char *name) {
+    for (int p = 0; p < N_BLIMP_PARADIGMS; p++)
+        if (strcmp(blimp_paradigms[p], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void bool_field(const cJSON *item, const char *name, const char *path, int index) {
+    const cJSON *field = cJSON_GetObjectItemCaseSensitive(item, name);
+    ck_assert_msg(cJSON_IsBool(field), "%s record %d: '%s' is not a boolean", path, index, name);
+}
+
+START_TEST(blimp_has_every_paradigm) {
+    ck_assert_int_eq(N_BLIMP_PARADIGMS, 67);
+
+    /* data/blimp contains exactly these files, so a run over the samples finds
+     * a file for every paradigm and no stray file. */
+    DIR *dir = opendir("data/blimp");
+    ck_assert_msg(dir != NULL, "cannot open data/blimp");
+    int n_files = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] == '.')
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%s", entry->d_name);
+        size_t len = strlen(name);
+        ck_assert_msg(len > 6 && strcmp(name + len - 6, ".jsonl") == 0, "data/blimp/%s is not a .jsonl file",
+                      entry->d_name);
+        name[len - 6] = '\0';
+        ck_assert_msg(is_blimp_paradigm(name), "data/blimp/%s is not a BLiMP paradigm", entry->d_name);
+        n_files++;
+    }
+    closedir(dir);
+    ck_assert_int_eq(n_files, N_BLIMP_PARADIGMS);
+}
+END_TEST
+
+START_TEST(blimp_samples_follow_schema) {
+    for (int p = 0; p < N_BLIMP_PARADIGMS; p++) {
         char path[256];
-        snprintf(path, sizeof path, "data/blimp/%s.jsonl", paradigms[p]);
+        snprintf(path, sizeof path, "data/blimp/%s.jsonl", blimp_paradigms[p]);
         cJSON *items[32];
         int n = read_records(path, items, 32);
-        ck_assert_int_ge(n, 3);
+        ck_assert_msg(n >= 2 && n <= 5, "%s: %d pairs, expected 2 to 5", path, n);
+        const char *field0 = NULL, *term0 = NULL;
         for (int i = 0; i < n; i++) {
             const char *good = string_field(items[i], "sentence_good", path, i);
             const char *bad = string_field(items[i], "sentence_bad", path, i);
             ck_assert_msg(strcmp(good, bad) != 0, "%s record %d: identical sentences", path, i);
-            ck_assert_str_eq(string_field(items[i], "UID", path, i), paradigms[p]);
-            string_field(items[i], "field", path, i);
-            string_field(items[i], "linguistics_term", path, i);
+            ck_assert_str_eq(string_field(items[i], "UID", path, i), blimp_paradigms[p]);
+
+            /* Field and term are properties of the paradigm, so every
+             * record of a file repeats the first record's values. */
+            const char *field = string_field(items[i], "field", path, i);
+            const char *term = string_field(items[i], "linguistics_term", path, i);
+            if (i == 0) {
+                field0 = field;
+                term0 = term;
+            }
+            ck_assert_str_eq(field, field0);
+            ck_assert_str_eq(term, term0);
+
+            bool_field(items[i], "simple_LM_method", path, i);
+            bool_field(items[i], "one_prefix_method", path, i);
+            bool_field(items[i], "two_prefix_method", path, i);
+            bool_field(items[i], "lexically_identical", path, i);
             char pair_id[16];
             snprintf(pair_id, sizeof pair_id, "%d", i);
             ck_assert_str_eq(string_field(items[i], "pairID", path, i), pair_id);
@@ -330,6 +410,14 @@ START_TEST(manifest_lines_well_formed) {
                       "kind '%s'", kind);
         if (strncmp(path, "blimp/", 6) == 0) {
             ck_assert_str_eq(records, "1000");
+
+            /* Each official BLiMP file has a bundled sample of the same name. */
+            char paradigm[256];
+            snprintf(paradigm, sizeof paradigm, "%s", path + 6);
+            char *suffix = strstr(paradigm, ".jsonl");
+            ck_assert_msg(suffix != NULL && suffix[6] == '\0', "MANIFEST: '%s' is not a .jsonl file", path);
+            *suffix = '\0';
+            ck_assert_msg(is_blimp_paradigm(paradigm), "MANIFEST: '%s' is not a BLiMP paradigm", path);
             blimp++;
         }
         entries++;
@@ -349,7 +437,8 @@ int main(void) {
     tcase_add_test(tc, winogrande_blank_positions);
     tcase_add_test(tc, piqa_labels_match_records);
     tcase_add_test(tc, boolq_samples_follow_schema);
-    tcase_add_test(tc, blimp_uid_matches_file_name);
+    tcase_add_test(tc, blimp_has_every_paradigm);
+    tcase_add_test(tc, blimp_samples_follow_schema);
     tcase_add_test(tc, arithmark_covers_topics);
     tcase_add_test(tc, wikitext_sample_pages);
     tcase_add_test(tc, manifest_lines_well_formed);

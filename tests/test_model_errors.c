@@ -1,10 +1,11 @@
-/* Bad model folders: each case copies a tiny fixture into a temp folder,
- * breaks one thing (the safetensors header, the data, config.json), and
- * checks that loading fails with a message that names the file and the
- * tensor or field, both through chv_model_load and through `cheval info`
- * (exit status 1). */
+/* Bad model folders. Each case copies a tiny fixture into a temp folder and
+ * breaks one thing (the safetensors header, the data, config.json). Loading
+ * must then fail with a message that names the file and the tensor or
+ * field, both through chv_model_load and through `cheval info` (exit
+ * status 1). */
 #include <check.h>
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,122 @@ START_TEST(bad_folder_rejected_by_info) {
 }
 END_TEST
 
+/* A tied checkpoint that still stores lm_head.weight, and an old-style
+ * rotary_emb.inv_freq buffer: both load, neither is used. */
+START_TEST(tied_lm_head_and_inv_freq_ignored) {
+    char *dir = test_make_temp_dir("cheval-model");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp " FIXTURES "llama-gqa/* '%s'/", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    char *st = chv_path_join(dir, "model.safetensors");
+
+    chv_error err;
+    chv_model *model = chv_model_load(dir, &err);
+    ck_assert_msg(model != NULL, "%s", err.message);
+    int64_t n_params = chv_model_get_info(model)->n_params;
+    chv_model_free(model);
+
+    /* Append an lm_head.weight of zeros and a 2-float inv_freq buffer. */
+    st_blob blob = st_read(st);
+    size_t lm_head_bytes = 32 * 16 * 4;
+    const char *names[2] = {"lm_head.weight", "model.layers.0.self_attn.rotary_emb.inv_freq"};
+    size_t sizes[2] = {lm_head_bytes, 8};
+    for (int i = 0; i < 2; i++) {
+        cJSON *entry = cJSON_CreateObject();
+        cJSON_AddStringToObject(entry, "dtype", "F32");
+        cJSON *shape = cJSON_AddArrayToObject(entry, "shape");
+        if (i == 0) {
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber(32));
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber(16));
+        } else {
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber(2));
+        }
+        cJSON *offsets = cJSON_AddArrayToObject(entry, "data_offsets");
+        cJSON_AddItemToArray(offsets, cJSON_CreateNumber((double)blob.data_len));
+        cJSON_AddItemToArray(offsets, cJSON_CreateNumber((double)(blob.data_len + sizes[i])));
+        cJSON_AddItemToObject(blob.header, names[i], entry);
+        blob.data = realloc(blob.data, blob.data_len + sizes[i]);
+        memset(blob.data + blob.data_len, 0, sizes[i]);
+        blob.data_len += sizes[i];
+    }
+    st_write(st, &blob);
+
+    model = chv_model_load(dir, &err);
+    ck_assert_msg(model != NULL, "%s", err.message);
+    ck_assert_int_eq(chv_model_get_info(model)->n_params, n_params);
+    ck_assert_int_eq(chv_model_get_info(model)->tied_embeddings, 1);
+
+    /* A zero lm_head would make every log-prob -log(32); the embedding is
+     * used instead. */
+    int32_t tokens[3] = {1, 5, 9};
+    float logprobs[2];
+    chv_seq seq = {.tokens = tokens, .n_tokens = 3, .targets = tokens + 1, .n_targets = 2, .logprobs = logprobs};
+    ck_assert_int_eq(chv_model_forward(model, &seq, 1, &err), 0);
+    ck_assert(fabsf(logprobs[0] + logf(32.0f)) > 1e-3f);
+    chv_model_free(model);
+
+    free(st);
+    remove_folder(dir);
+}
+END_TEST
+
+static void drop_use_window(cJSON *config) {
+    cJSON_DeleteItemFromObjectCaseSensitive(config, "use_sliding_window");
+}
+
+static void use_window(cJSON *config) {
+    drop_use_window(config);
+    cJSON_AddTrueToObject(config, "use_sliding_window");
+}
+
+static void no_window(cJSON *config) {
+    drop_use_window(config);
+    cJSON_AddFalseToObject(config, "use_sliding_window");
+}
+
+/* Qwen2 windows attention only with use_sliding_window true; Mistral
+ * unless it is false. */
+START_TEST(sliding_window_flags) {
+    const struct {
+        const char *fixture;
+        void (*edit)(cJSON *config);
+        long expected;
+    } flags[] = {
+        {"qwen2-bias", NULL, 0},
+        {"mistral", NULL, 64},
+        {"mistral", no_window, 0},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        char *dir = test_make_temp_dir("cheval-model");
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "cp " FIXTURES "%s/* '%s'/", flags[i].fixture, dir);
+        ck_assert_int_eq(system(cmd), 0);
+        if (flags[i].edit != NULL)
+            edit_config(dir, flags[i].edit);
+        chv_error err;
+        chv_model *model = chv_model_load(dir, &err);
+        ck_assert_msg(model != NULL, "%s", err.message);
+        ck_assert_msg(chv_model_get_info(model)->sliding_window == flags[i].expected, "case %zu: %ld", i,
+                      chv_model_get_info(model)->sliding_window);
+        chv_model_free(model);
+        remove_folder(dir);
+    }
+
+    /* qwen2-bias has use_sliding_window false and sliding_window 8. */
+    char *dir = test_make_temp_dir("cheval-model");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp " FIXTURES "qwen2-bias/* '%s'/", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    edit_config(dir, use_window);
+    chv_error err;
+    chv_model *model = chv_model_load(dir, &err);
+    ck_assert_msg(model != NULL, "%s", err.message);
+    ck_assert_int_eq(chv_model_get_info(model)->sliding_window, 8);
+    chv_model_free(model);
+    remove_folder(dir);
+}
+END_TEST
+
 START_TEST(info_prints_fixture) {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s info --model " FIXTURES "llama-mha", test_cheval_bin());
@@ -501,6 +618,8 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, bad_folder_rejected_by_library, 0, N_CASES);
     tcase_add_loop_test(tc, bad_folder_rejected_by_info, 0, N_CASES);
+    tcase_add_test(tc, tied_lm_head_and_inv_freq_ignored);
+    tcase_add_test(tc, sliding_window_flags);
     tcase_add_test(tc, info_prints_fixture);
     tcase_add_test(tc, info_prints_json);
     tcase_add_test(tc, info_usage_errors);

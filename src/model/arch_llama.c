@@ -43,9 +43,9 @@ static int family_of(const char *class_name) {
     return LLAMA;
 }
 
-/* Reads rope_scaling: absent, null or type "default" means none; "llama3"
- * needs its four fields; every other type is rejected because it changes
- * the positions' angles in a way this code does not implement. */
+/* Reads rope_scaling. Absent, null or type "default" means no scaling, and
+ * "llama3" needs its four fields. Every other type is rejected, because it
+ * changes the rotary angles in a way this code does not implement. */
 static int read_rope_scaling(const cJSON *config, const char *path, chv_hparams *hp, chv_error *err) {
     const cJSON *scaling = chv_config_get(config, "rope_scaling");
     if (scaling == NULL)
@@ -141,10 +141,13 @@ static int llama_read_config(const cJSON *config, const char *path, const char *
                              "expected an even number of at least 2",
                              path, head_dim, partial, rotary_dim);
 
+    /* transformers maps both names to the same SiLU function. */
     const cJSON *act = chv_config_get(config, "hidden_act");
-    if (act != NULL && !(cJSON_IsString(act) && strcmp(act->valuestring, "silu") == 0))
-        return chv_error_set(err, "%s: field \"hidden_act\" is %s, but only \"silu\" is supported", path,
-                             cJSON_IsString(act) ? act->valuestring : "not a string");
+    int is_silu = cJSON_IsString(act) &&
+                  (strcmp(act->valuestring, "silu") == 0 || strcmp(act->valuestring, "swish") == 0);
+    if (act != NULL && !is_silu)
+        return chv_error_set(err, "%s: field \"hidden_act\" is %s, but only \"silu\" (or \"swish\") is supported",
+                             path, cJSON_IsString(act) ? act->valuestring : "not a string");
 
     int attention_bias = 0, mlp_bias = 0;
     if (family == LLAMA && (chv_config_bool(config, path, "attention_bias", 0, &attention_bias, err) != 0 ||

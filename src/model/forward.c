@@ -34,6 +34,13 @@ static int check_seq(const chv_model *model, const chv_seq *seq, int index, chv_
                              "sequence %d: %ld positions exceed the model's sliding_window of %ld; windowed "
                              "attention is not supported, so use a maximum length of at most %ld",
                              index, length, hp->sliding_window, hp->sliding_window);
+    int kv_dim = hp->n_kv_heads * hp->head_dim;
+    const chv_kv *caches[2] = {seq->prefix, seq->kv};
+    for (int c = 0; c < 2; c++) {
+        if (caches[c] != NULL && (caches[c]->n_layers != hp->n_layers || caches[c]->kv_dim != kv_dim))
+            return chv_error_set(err, "sequence %d: its %s cache was made for another model shape", index,
+                                 c == 0 ? "prefix" : "kv");
+    }
     if (seq->kv != NULL && seq->kv->capacity < length)
         return chv_error_set(err, "sequence %d: %ld positions do not fit its KV cache of capacity %d", index, length,
                              seq->kv->capacity);
@@ -57,6 +64,33 @@ static int check_seq(const chv_model *model, const chv_seq *seq, int index, chv_
         if (seq->targets[j] < 0 || seq->targets[j] >= hp->vocab_size)
             return chv_error_set(err, "sequence %d: target id %d at index %d is outside the vocabulary (0..%d)",
                                  index, seq->targets[j], j, hp->vocab_size - 1);
+    }
+    return 0;
+}
+
+/* Rejects a batch in which one sequence writes cache positions that
+ * another sequence of the same call reads or writes, because the layers of
+ * all sequences run together and the result would depend on their order.
+ * A writer fills positions [first, prefix_len + n_tokens) of its kv, where
+ * first is 0 when it copies its prefix into kv. A reader reads positions
+ * [0, prefix_len) of its prefix. */
+static int check_cache_sharing(const chv_seq *seqs, int n_seqs, chv_error *err) {
+    for (int w = 0; w < n_seqs; w++) {
+        const chv_kv *written = seqs[w].kv;
+        if (written == NULL)
+            continue;
+        int first = written == seqs[w].prefix ? seqs[w].prefix_len : 0;
+        for (int s = 0; s < n_seqs; s++) {
+            if (s == w)
+                continue;
+            if (seqs[s].kv == written)
+                return chv_error_set(err, "sequences %d and %d write the same KV cache in one call", w, s);
+            if (seqs[s].prefix == written && seqs[s].prefix_len > first)
+                return chv_error_set(err,
+                                     "sequence %d reads positions of a KV cache that sequence %d writes in the "
+                                     "same call; run them in separate calls",
+                                     s, w);
+        }
     }
     return 0;
 }
@@ -128,7 +162,7 @@ typedef struct softmax_job {
 } softmax_job;
 
 /* Log-softmax of one row at its target: logit - max - log(sum(exp(logit -
- * max))), with the sum accumulated in double. The argmax takes the first
+ * max))), with each exp in float32 and their sum accumulated in double. The argmax takes the first
  * (lowest) id among equal maxima. */
 static void softmax_task(void *p, int task, int thread) {
     (void)thread;
@@ -146,7 +180,7 @@ static void softmax_task(void *p, int task, int thread) {
     }
     double sum = 0.0;
     for (int i = 0; i < job->vocab; i++)
-        sum += exp((double)(logits[i] - max));
+        sum += expf(logits[i] - max);
 
     *row->logprob = (float)((double)(logits[row->target] - max) - log(sum));
     if (row->is_argmax != NULL)
@@ -197,10 +231,14 @@ static int score_rows(chv_model *model, const chv_batch *batch, chv_error *err) 
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err) {
     if (n_seqs <= 0)
         return 0;
+    if (model->pool == NULL)
+        return chv_error_set(err, "out of memory: the model has no thread pool");
     for (int s = 0; s < n_seqs; s++) {
         if (check_seq(model, &seqs[s], s, err) != 0)
             return -1;
     }
+    if (check_cache_sharing(seqs, n_seqs, err) != 0)
+        return -1;
 
     chv_batch batch;
     if (build_batch(model, seqs, n_seqs, &batch, err) != 0)

@@ -140,88 +140,127 @@ void chv_kv_store(chv_batch *batch, int layer, const float *k, const float *v, i
     }
 }
 
+/* Query rows per attention block. A block's scores take ATTENTION_BLOCK x
+ * (keys) floats of per-thread scratch. */
+#define ATTENTION_BLOCK 64
+
 typedef struct attention_job {
     chv_batch *batch;
     int layer;
     const float *q, *k, *v;
     float *out;
     int n_heads, n_kv_heads, head_dim;
-    float *scores; /* [n_threads][scores_stride] */
+    int n_blocks_max; /* query blocks per (sequence, head) task group */
+    float *scores;    /* [n_threads][ATTENTION_BLOCK * max_keys] */
     size_t scores_stride;
 } attention_job;
 
-static float dot(const float *a, const float *b, int n) {
-    float sum = 0.0f;
-    for (int i = 0; i < n; i++)
-        sum += a[i] * b[i];
-    return sum;
+/* Turns each row of scores into attention weights: row r may see its first
+ * n_visible[r] = first_visible + r keys, the rest of the row (width
+ * columns) is set to 0 so that it drops out of the weighted sum. */
+static void causal_softmax(float *scores, int n_rows, int width, int first_visible) {
+    for (int r = 0; r < n_rows; r++) {
+        float *row = scores + (size_t)r * width;
+        int n_visible = first_visible + r;
+
+        float max_score = row[0];
+        for (int j = 1; j < n_visible; j++)
+            max_score = row[j] > max_score ? row[j] : max_score;
+        float sum = 0.0f;
+        for (int j = 0; j < n_visible; j++) {
+            row[j] = expf(row[j] - max_score);
+            sum += row[j];
+        }
+        float inv_sum = 1.0f / sum;
+        for (int j = 0; j < n_visible; j++)
+            row[j] *= inv_sum;
+        for (int j = n_visible; j < width; j++)
+            row[j] = 0.0f;
+    }
 }
 
-/* One task: all new rows of one sequence for one query head. */
+/* One task: a block of up to ATTENTION_BLOCK new rows of one sequence for
+ * one query head. With P prefix positions and the block covering new rows
+ * t0..t1-1, the scores are [block][P + t1]: the prefix keys come from the
+ * prefix cache, the new keys from the packed k rows, and row t attends to keys
+ * 0..P+t. Both products are sgemm calls with strided operands. */
 static void attention_task(void *p, int task, int thread) {
     const attention_job *job = p;
-    int seq_index = task / job->n_heads;
-    int head = task % job->n_heads;
+    int block = task % job->n_blocks_max;
+    int head = task / job->n_blocks_max % job->n_heads;
+    int seq_index = task / job->n_blocks_max / job->n_heads;
     const chv_seq *seq = &job->batch->seqs[seq_index];
-    int first_row = job->batch->seq_first_row[seq_index];
+
+    int t0 = block * ATTENTION_BLOCK;
+    if (t0 >= seq->n_tokens)
+        return; /* this sequence has fewer blocks than the longest one */
+    int t1 = t0 + ATTENTION_BLOCK < seq->n_tokens ? t0 + ATTENTION_BLOCK : seq->n_tokens;
+    int n_rows = t1 - t0;
     int n_prefix = seq->prefix_len;
+    int width = n_prefix + t1;
 
     int hd = job->head_dim;
     int q_dim = job->n_heads * hd;
     int kv_dim = job->n_kv_heads * hd;
-    int kv_head = head / (job->n_heads / job->n_kv_heads);
+    int kv_offset = head / (job->n_heads / job->n_kv_heads) * hd;
+    int first_row = job->batch->seq_first_row[seq_index];
     float scale = 1.0f / sqrtf((float)hd);
+
+    const float *query = job->q + (size_t)(first_row + t0) * q_dim + (size_t)head * hd;
+    const float *new_keys = job->k + (size_t)first_row * kv_dim + kv_offset;
+    const float *new_values = job->v + (size_t)first_row * kv_dim + kv_offset;
+    float *out = job->out + (size_t)(first_row + t0) * q_dim + (size_t)head * hd;
     float *scores = job->scores + (size_t)thread * job->scores_stride;
 
-    for (int t = 0; t < seq->n_tokens; t++) {
-        const float *query = job->q + (size_t)(first_row + t) * q_dim + (size_t)head * hd;
-        int n_keys = n_prefix + t + 1;
-
-        /* Scores against the prefix keys, then against the new keys up to t. */
-        float max_score = -INFINITY;
-        for (int j = 0; j < n_keys; j++) {
-            const float *key = j < n_prefix ? chv_kv_keys(seq->prefix, job->layer, j) + (size_t)kv_head * hd
-                                            : job->k + (size_t)(first_row + j - n_prefix) * kv_dim +
-                                                  (size_t)kv_head * hd;
-            scores[j] = dot(query, key, hd) * scale;
-            if (scores[j] > max_score)
-                max_score = scores[j];
-        }
-
-        float sum = 0.0f;
-        for (int j = 0; j < n_keys; j++) {
-            scores[j] = expf(scores[j] - max_score);
-            sum += scores[j];
-        }
-        float inv_sum = 1.0f / sum;
-
-        float *out = job->out + (size_t)(first_row + t) * q_dim + (size_t)head * hd;
-        memset(out, 0, (size_t)hd * sizeof(float));
-        for (int j = 0; j < n_keys; j++) {
-            const float *value = j < n_prefix ? chv_kv_values(seq->prefix, job->layer, j) + (size_t)kv_head * hd
-                                              : job->v + (size_t)(first_row + j - n_prefix) * kv_dim +
-                                                    (size_t)kv_head * hd;
-            float weight = scores[j] * inv_sum;
-            for (int i = 0; i < hd; i++)
-                out[i] += weight * value[i];
-        }
+    /* scores = scale * query · keys^T */
+    if (n_prefix > 0) {
+        const float *prefix_keys = chv_kv_keys(seq->prefix, job->layer, 0) + kv_offset;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_rows, n_prefix, hd, scale, query, q_dim, prefix_keys,
+                    kv_dim, 0.0f, scores, width);
     }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_rows, t1, hd, scale, query, q_dim, new_keys, kv_dim, 0.0f,
+                scores + n_prefix, width);
+
+    causal_softmax(scores, n_rows, width, n_prefix + t0 + 1);
+
+    /* out = weights · values */
+    float beta = 0.0f;
+    if (n_prefix > 0) {
+        const float *prefix_values = chv_kv_values(seq->prefix, job->layer, 0) + kv_offset;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n_rows, hd, n_prefix, 1.0f, scores, width,
+                    prefix_values, kv_dim, 0.0f, out, q_dim);
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n_rows, hd, t1, 1.0f, scores + n_prefix, width, new_values,
+                kv_dim, beta, out, q_dim);
 }
 
 int chv_attention(chv_model *model, chv_batch *batch, int layer, const float *q, const float *k, const float *v,
                   int n_heads, int n_kv_heads, int head_dim, float *out, chv_error *err) {
     size_t max_keys = 1;
+    int max_tokens = 1;
     for (int s = 0; s < batch->n_seqs; s++) {
         size_t n_keys = (size_t)batch->seqs[s].prefix_len + (size_t)batch->seqs[s].n_tokens;
-        if (n_keys > max_keys)
-            max_keys = n_keys;
+        max_keys = n_keys > max_keys ? n_keys : max_keys;
+        max_tokens = batch->seqs[s].n_tokens > max_tokens ? batch->seqs[s].n_tokens : max_tokens;
     }
     int n_threads = chv_pool_threads(model->pool);
-    float *scores = chv_model_scratch(model, CHV_SCRATCH_SCORES, max_keys * (size_t)n_threads, err);
+    size_t stride = ATTENTION_BLOCK * max_keys;
+    float *scores = chv_model_scratch(model, CHV_SCRATCH_SCORES, stride * (size_t)n_threads, err);
     if (scores == NULL)
         return -1;
 
-    attention_job job = {batch, layer, q, k, v, out, n_heads, n_kv_heads, head_dim, scores, max_keys};
-    chv_pool_run(model->pool, batch->n_seqs * n_heads, attention_task, &job);
+    attention_job job = {batch, layer, q, k, v, out, n_heads, n_kv_heads, head_dim,
+                         (max_tokens + ATTENTION_BLOCK - 1) / ATTENTION_BLOCK, scores, stride};
+    int n_tasks = batch->n_seqs * n_heads * job.n_blocks_max;
+
+    /* The pool threads each call sgemm on small blocks; OpenBLAS must not
+     * start its own threads inside them, so it runs single-threaded until
+     * the pool is done. */
+    if (n_threads > 1)
+        openblas_set_num_threads(1);
+    chv_pool_run(model->pool, n_tasks, attention_task, &job);
+    if (n_threads > 1)
+        openblas_set_num_threads(n_threads);
     return 0;
 }

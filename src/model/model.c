@@ -437,9 +437,16 @@ void chv_model_set_threads(chv_model *model, int n) {
         return;
     chv_pool_free(model->pool);
     model->pool = chv_pool_new(n);
+    if (model->pool == NULL) {
+        /* A pool of one thread starts no threads, so only memory can fail. */
+        n = 1;
+        model->pool = chv_pool_new(1);
+    }
     model->n_threads = model->pool != NULL ? n : 0;
     /* NOTE: the OpenBLAS thread count is global to the process, so the last
-     * model to set it wins. */
+     * model to set it wins. OpenBLAS's idle workers also keep calling
+     * sched_yield for a while after each sgemm, which took about 5% of the
+     * profile samples of a 2-thread run while the pool ran attention. */
     openblas_set_num_threads(n);
 }
 

@@ -71,11 +71,15 @@ void chv_kv_truncate(chv_kv *kv, int length);
 
 /* One sequence in a forward batch.
  *
- * The new tokens sit at positions prefix_len .. prefix_len + n_tokens - 1.
+ * The new tokens (at least one) sit at positions prefix_len .. prefix_len +
+ * n_tokens - 1.
  * They attend causally to prefix positions 0 .. prefix_len - 1 of `prefix`
  * (when prefix_len > 0) and to each other. When `kv` is not NULL their keys
  * and values are stored in it at those positions; kv may equal prefix, which
  * extends the prefix in place. kv's length becomes prefix_len + n_tokens.
+ * Within one call, a cache may be read as a prefix by many sequences, but
+ * a sequence may not read positions that another one writes, and two
+ * sequences may not write the same cache; chv_model_forward rejects that.
  *
  * Row score_from + j predicts targets[j] for j < n_targets; its
  * log-softmax value of targets[j] goes to logprobs[j] and whether targets[j]
@@ -99,7 +103,8 @@ typedef struct chv_seq {
 
 /* Runs all sequences as one packed batch: each projection is one sgemm over
  * the token rows of every sequence, and attention is computed per sequence.
- * Results do not depend on how sequences are grouped into calls. Returns 0,
+ * How sequences are grouped into calls changes results only by OpenBLAS
+ * rounding (within 1e-5; docs/model.md explains why). Returns 0,
  * or -1 with err filled (an id out of range, a position past the maximum,
  * or out of memory). */
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err);

@@ -1,8 +1,8 @@
 /* A small fixed pool of worker threads for the model's own kernels
  * (attention, norms, log-softmax). A run hands out task indices 0..n-1 to
  * the caller's thread and the workers, and returns when all are done. A
- * task's result must not depend on which thread runs it, so the model's
- * output does not depend on the thread count.
+ * task's result must not depend on which thread runs it, so that these
+ * kernels give the same output for any thread count.
  *
  * The pool is idle while OpenBLAS runs, and OpenBLAS is idle while the pool
  * runs, so the two never compete for the same cores.

@@ -78,7 +78,7 @@ void chv_dtype_to_f32(chv_dtype dtype, const void *src, float *dst, size_t n) {
 }
 
 /* Maps a safetensors dtype name to chv_dtype. Returns -1 for a dtype that
- * the format knows but cheval does not compute with. */
+ * the format defines but cheval does not compute with. */
 static int parse_dtype(const char *name, chv_dtype *dtype) {
     if (strcmp(name, "F32") == 0)
         *dtype = CHV_DTYPE_F32;

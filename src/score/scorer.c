@@ -83,6 +83,12 @@ chv_scorer *chv_scorer_new(chv_model *model, chv_tokenizer *tok, const chv_score
                      "positions past it were never trained",
                      scorer->max_length, info->max_position_embeddings);
 
+    if (info->sliding_window > 0 && scorer->max_length > info->sliding_window)
+        chv_log_warn("the model attends within a sliding window of %ld tokens, which cheval does "
+                     "not implement; inputs longer than that fail (pass --max-length %ld to "
+                     "truncate them instead)",
+                     (long)info->sliding_window, (long)info->sliding_window);
+
     chv_model_set_threads(model, options->threads);
     return scorer;
 }

@@ -210,12 +210,17 @@ static int apply_lowercase(const char *text, size_t len, tok_buf *out) {
     return 0;
 }
 
+/* Removes combining marks (general category Mn, Mc or Me), as HF's
+ * StripAccents does; it is meant to follow NFD or NFKD. */
 static int apply_strip_accents(const char *text, size_t len, tok_buf *out) {
     size_t i = 0;
     while (i < len) {
         int32_t cp;
         size_t n = tok_utf8_decode(text + i, len - i, &cp);
-        if (utf8proc_category(cp) != UTF8PROC_CATEGORY_MN && tok_buf_append(out, text + i, n) < 0)
+        utf8proc_category_t cat = utf8proc_category(cp);
+        int is_mark = cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+                      cat == UTF8PROC_CATEGORY_ME;
+        if (!is_mark && tok_buf_append(out, text + i, n) < 0)
             return -1;
         i += n;
     }
