@@ -36,6 +36,11 @@ typedef struct chv_model_info {
     int32_t eos_token_id;         /* -1 when config.json has none (first id if a list) */
     int tied_embeddings;
     int64_t n_params; /* parameters, counting tied matrices once */
+    /* Attention window of Mistral/Qwen2 models, in positions; 0 when
+     * attention is not windowed. Windowed attention is not implemented, so
+     * chv_model_forward rejects sequences longer than this: a scorer
+     * should keep its maximum length at or below it. */
+    long sliding_window;
 } chv_model_info;
 
 typedef struct chv_model chv_model;
@@ -59,16 +64,22 @@ chv_kv *chv_kv_new(const chv_model *model, int capacity, chv_error *err);
 void chv_kv_free(chv_kv *kv);
 /* Number of positions stored. */
 int chv_kv_length(const chv_kv *kv);
+/* Number of positions the cache can hold. */
+int chv_kv_capacity(const chv_kv *kv);
 /* Forgets positions >= length, so the cache can be reused. */
 void chv_kv_truncate(chv_kv *kv, int length);
 
 /* One sequence in a forward batch.
  *
- * The new tokens sit at positions prefix_len .. prefix_len + n_tokens - 1.
+ * The new tokens (at least one) sit at positions prefix_len .. prefix_len +
+ * n_tokens - 1.
  * They attend causally to prefix positions 0 .. prefix_len - 1 of `prefix`
  * (when prefix_len > 0) and to each other. When `kv` is not NULL their keys
  * and values are stored in it at those positions; kv may equal prefix, which
  * extends the prefix in place. kv's length becomes prefix_len + n_tokens.
+ * Within one call, a cache may be read as a prefix by many sequences, but
+ * a sequence may not read positions that another one writes, and two
+ * sequences may not write the same cache; chv_model_forward rejects that.
  *
  * Row score_from + j predicts targets[j] for j < n_targets; its
  * log-softmax value of targets[j] goes to logprobs[j] and whether targets[j]
@@ -86,12 +97,14 @@ typedef struct chv_seq {
     int n_targets;
 
     float *logprobs;    /* n_targets outputs */
-    uint8_t *is_argmax; /* n_targets outputs */
+    uint8_t *is_argmax; /* n_targets outputs, or NULL */
+    int32_t *argmax;    /* n_targets outputs (the argmax id of each row), or NULL */
 } chv_seq;
 
 /* Runs all sequences as one packed batch: each projection is one sgemm over
  * the token rows of every sequence, and attention is computed per sequence.
- * Results do not depend on how sequences are grouped into calls. Returns 0,
+ * How sequences are grouped into calls changes results only by OpenBLAS
+ * rounding (within 1e-5; docs/model.md explains why). Returns 0,
  * or -1 with err filled (an id out of range, a position past the maximum,
  * or out of memory). */
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err);

@@ -35,6 +35,10 @@ typedef struct chv_scorer_options {
     chv_bos_rule add_bos;
     long max_length; /* 0: max_position_embeddings, else model_max_length, else 2048 */
     int threads;     /* 0: all cores */
+    /* Rolling log-likelihood: 0 (default) conditions the first window on
+     * one BOS; 1 keeps the tokenizer's own BOS as well, as lm-eval does
+     * (its BOS then appears twice and is scored once). */
+    int rolling_double_bos;
 } chv_scorer_options;
 
 typedef struct chv_ll_request {

@@ -1,0 +1,146 @@
+/* Definitions shared by the files of src/model/: the model and KV cache
+ * structs, the hyperparameters read from config.json, the list of tensors
+ * an architecture expects, and the packed batch of one forward call.
+ * Nothing outside src/model/ includes this header.
+ */
+#ifndef CHEVAL_MODEL_INTERNAL_H
+#define CHEVAL_MODEL_INTERNAL_H
+
+#include <cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/arch.h"
+#include "model/model.h"
+#include "model/pool.h"
+#include "model/safetensors.h"
+
+/* Hyperparameters, resolved from config.json with the architecture's
+ * defaults. Fields an architecture does not use stay 0. */
+typedef struct chv_hparams {
+    int vocab_size;
+    int hidden_size;
+    int intermediate_size;
+    int n_layers;
+    int n_heads;
+    int n_kv_heads;
+    int head_dim;
+    float norm_eps;
+
+    /* Rotary embeddings: the first rotary_dim dimensions of each head are
+     * rotated in half-split pairs (i, i + rotary_dim/2). */
+    int rotary_dim;
+    double rope_theta;
+    int rope_llama3; /* 1: Llama 3 frequency scaling with the fields below */
+    double rope_factor;
+    double rope_low_freq_factor;
+    double rope_high_freq_factor;
+    double rope_original_max_position;
+
+    int tied_embeddings;
+    int qkv_bias; /* q_proj, k_proj, v_proj have biases */
+    int o_bias;   /* o_proj has a bias */
+    int mlp_bias; /* gate_proj, up_proj, down_proj have biases */
+
+    long max_position_embeddings; /* 0: none given */
+    long sliding_window;          /* 0: attention is not windowed */
+} chv_hparams;
+
+/* One tensor an architecture expects, and where the loader stores the
+ * float32 pointer to its data. */
+typedef struct chv_tensor_spec {
+    char name[128];
+    int n_dims;
+    int64_t shape[2];
+    const float **dest;
+    int ignored; /* may be present, is not used (a tied lm_head.weight) */
+} chv_tensor_spec;
+
+typedef struct chv_tensor_list {
+    chv_tensor_spec *items;
+    int n;
+    int capacity;
+} chv_tensor_list;
+
+/* Appends a spec of n_dims (1 or 2) dimensions. Returns 0, or -1 when out
+ * of memory. */
+int chv_tensor_list_add(chv_tensor_list *list, const float **dest, int n_dims, int64_t d0, int64_t d1,
+                        const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* The packed rows of one forward call. Row r belongs to sequence
+ * row_seq[r] and sits at position positions[r] of it. */
+typedef struct chv_batch {
+    chv_seq *seqs;
+    int n_seqs;
+    int n_rows;
+    int *seq_first_row; /* [n_seqs] */
+    int *row_seq;       /* [n_rows] */
+    int *positions;     /* [n_rows] */
+    float *x;           /* [n_rows][hidden_size], the residual stream */
+} chv_batch;
+
+struct chv_kv {
+    int n_layers;
+    int capacity;
+    int kv_dim; /* n_kv_heads * head_dim */
+    int length;
+    float *k; /* [n_layers][capacity][kv_dim], keys after rotary */
+    float *v; /* [n_layers][capacity][kv_dim] */
+};
+
+static inline float *chv_kv_keys(const chv_kv *kv, int layer, int pos) {
+    return kv->k + ((size_t)layer * (size_t)kv->capacity + (size_t)pos) * (size_t)kv->kv_dim;
+}
+
+static inline float *chv_kv_values(const chv_kv *kv, int layer, int pos) {
+    return kv->v + ((size_t)layer * (size_t)kv->capacity + (size_t)pos) * (size_t)kv->kv_dim;
+}
+
+/* Grow-only scratch buffers, reused across forward calls. */
+enum {
+    CHV_SCRATCH_X,
+    CHV_SCRATCH_NORMED,
+    CHV_SCRATCH_Q,
+    CHV_SCRATCH_K,
+    CHV_SCRATCH_V,
+    CHV_SCRATCH_ATTN,
+    CHV_SCRATCH_PROJ,
+    CHV_SCRATCH_GATE,
+    CHV_SCRATCH_UP,
+    CHV_SCRATCH_ROPE_COS,
+    CHV_SCRATCH_ROPE_SIN,
+    CHV_SCRATCH_SCORES, /* per-thread attention scores */
+    CHV_SCRATCH_GATHER, /* hidden states of the scored rows */
+    CHV_SCRATCH_LOGITS,
+    CHV_SCRATCH_COUNT
+};
+
+struct chv_model {
+    char *dir;
+    chv_model_info info;
+    chv_hparams hp;
+    const chv_arch *arch;
+    void *weights;       /* the architecture's own struct of weight pointers */
+    const float *output; /* lm_head [vocab_size][hidden_size] */
+
+    chv_st_file *files;
+    int n_files;
+    float **converted; /* float32 copies of F16/BF16 (or misaligned) tensors */
+    int n_converted;
+
+    chv_pool *pool;
+    int n_threads;
+
+    float *scratch[CHV_SCRATCH_COUNT];
+    size_t scratch_size[CHV_SCRATCH_COUNT]; /* in floats */
+
+    /* Batch bookkeeping, grown like the scratch. */
+    int *row_ints;
+    size_t row_ints_size;
+};
+
+/* Returns scratch buffer slot with room for n floats, or NULL with err
+ * filled when out of memory. Contents are not preserved when it grows. */
+float *chv_model_scratch(chv_model *model, int slot, size_t n, chv_error *err);
+
+#endif

@@ -1,0 +1,233 @@
+/* PCRE2 patterns that match the way HF `tokenizers` matches with Oniguruma.
+ *
+ * HF compiles Split, Replace and ByteLevel patterns with Oniguruma in its
+ * default Ruby syntax. There, ^ and $ are line anchors, \s, \d, \w and
+ * \p{..} follow Unicode, and "." does not match LF. PCRE2 with UTF, UCP
+ * and MULTILINE and an LF newline behaves the same for the patterns that
+ * tokenizers use.
+ *
+ * Some escapes mean different things in the two engines and are rewritten
+ * before compiling. Oniguruma's \s is Unicode White_Space, while PCRE2's
+ * also takes U+180E. Oniguruma's \w is a letter, mark, decimal digit or
+ * connector punctuation, plus the Latin-1 digits and fractions
+ * U+00B2, U+00B3, U+00B9 and U+00BC..U+00BE, which its Latin-1 table marks
+ * as word characters (PCRE2's \w also takes other numbers such as U+2460),
+ * and Oniguruma's \h is a hex digit (PCRE2's is horizontal space).
+ *
+ * NOTE: \b and \B still use PCRE2's notion of a word character, and \W,
+ * \S or \H inside a character class is left as PCRE2 reads it.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/internal.h"
+
+struct tok_regex {
+    pcre2_code *code;
+    pcre2_match_data *match;
+    pcre2_match_context *context;
+    pcre2_jit_stack *jit_stack;
+};
+
+#define ONIG_WORD "\\p{L}\\p{M}\\p{Nd}\\p{Pc}\\x{B2}\\x{B3}\\x{B9}\\x{BC}-\\x{BE}"
+#define ONIG_HEX "0-9a-fA-F"
+#define ONIG_SPACE                                                                              \
+    "\\t-\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"           \
+    "\\x{205F}\\x{3000}"
+
+/* Rewrites Oniguruma's \s, \S, \w, \W, \h and \H for PCRE2. Returns a malloc'd
+ * pattern or NULL when out of memory. */
+static char *translate_oniguruma(const char *pattern) {
+    tok_buf out = {0};
+    int in_class = 0, rc = 0;
+    size_t n = strlen(pattern);
+
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char c = pattern[i];
+        if (c == '\\' && i + 1 < n) {
+            char d = pattern[++i];
+            if (d == 'w')
+                rc = tok_buf_append(&out, in_class ? ONIG_WORD : "[" ONIG_WORD "]",
+                                    in_class ? strlen(ONIG_WORD) : strlen(ONIG_WORD) + 2);
+            else if (d == 'W' && !in_class)
+                rc = tok_buf_append(&out, "[^" ONIG_WORD "]", strlen(ONIG_WORD) + 3);
+            else if (d == 's')
+                rc = tok_buf_append(&out, in_class ? ONIG_SPACE : "[" ONIG_SPACE "]",
+                                    in_class ? strlen(ONIG_SPACE) : strlen(ONIG_SPACE) + 2);
+            else if (d == 'S' && !in_class)
+                rc = tok_buf_append(&out, "[^" ONIG_SPACE "]", strlen(ONIG_SPACE) + 3);
+            else if (d == 'h')
+                rc = tok_buf_append(&out, in_class ? ONIG_HEX : "[" ONIG_HEX "]",
+                                    in_class ? strlen(ONIG_HEX) : strlen(ONIG_HEX) + 2);
+            else if (d == 'H' && !in_class)
+                rc = tok_buf_append(&out, "[^" ONIG_HEX "]", strlen(ONIG_HEX) + 3);
+            else
+                rc = tok_buf_append(&out, pattern + i - 1, 2);
+            continue;
+        }
+        if (c == '[' && !in_class) {
+            /* A ']' right after '[' or '[^' is a literal, not the end. */
+            in_class = 1;
+            size_t start = i;
+            if (i + 1 < n && pattern[i + 1] == '^')
+                i++;
+            if (i + 1 < n && pattern[i + 1] == ']')
+                i++;
+            rc = tok_buf_append(&out, pattern + start, i - start + 1);
+            continue;
+        }
+        if (c == '[' && in_class && i + 1 < n && pattern[i + 1] == ':') {
+            /* A POSIX class such as [:alpha:] inside a class. */
+            const char *end = strstr(pattern + i + 2, ":]");
+            size_t len = end != NULL ? (size_t)(end - (pattern + i)) + 2 : 1;
+            rc = tok_buf_append(&out, pattern + i, len);
+            i += len - 1;
+            continue;
+        }
+        if (c == ']' && in_class)
+            in_class = 0;
+        rc = tok_buf_append(&out, &c, 1);
+    }
+    if (rc < 0) {
+        free(out.data);
+        return NULL;
+    }
+    return tok_buf_finish(&out);
+}
+
+tok_regex *tok_regex_new(const char *pattern, int literal, chv_error *err) {
+    tok_regex *re = calloc(1, sizeof *re);
+    pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
+    if (re == NULL || cctx == NULL) {
+        free(re);
+        pcre2_compile_context_free(cctx);
+        chv_error_set(err, "out of memory compiling a pattern");
+        return NULL;
+    }
+    pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
+
+    uint32_t options = PCRE2_UTF;
+    if (literal)
+        options |= PCRE2_LITERAL;
+    else
+        options |= PCRE2_UCP | PCRE2_MULTILINE;
+
+    char *translated = literal ? NULL : translate_oniguruma(pattern);
+    if (!literal && translated == NULL) {
+        free(re);
+        pcre2_compile_context_free(cctx);
+        chv_error_set(err, "out of memory compiling a pattern");
+        return NULL;
+    }
+    int code;
+    PCRE2_SIZE offset;
+    re->code = pcre2_compile((PCRE2_SPTR)(literal ? pattern : translated), PCRE2_ZERO_TERMINATED,
+                             options, &code, &offset, cctx);
+    pcre2_compile_context_free(cctx);
+    free(translated);
+    if (re->code == NULL) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(code, msg, sizeof msg);
+        /* The offset is in the rewritten pattern, which differs from the
+         * original only where \w or \h was expanded. */
+        chv_error_set(err, "invalid regular expression (PCRE2: %s at offset %zu)",
+                      (const char *)msg, (size_t)offset);
+        free(re);
+        return NULL;
+    }
+
+    /* JIT speeds up matching several times; without it (an unsupported
+     * platform) the interpreter gives the same results. */
+    if (pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0) {
+        re->jit_stack = pcre2_jit_stack_create(32 * 1024, 8 * 1024 * 1024, NULL);
+    }
+    re->match = pcre2_match_data_create_from_pattern(re->code, NULL);
+    re->context = pcre2_match_context_create(NULL);
+    if (re->match == NULL || re->context == NULL) {
+        tok_regex_free(re);
+        chv_error_set(err, "out of memory compiling a pattern");
+        return NULL;
+    }
+    if (re->jit_stack != NULL)
+        pcre2_jit_stack_assign(re->context, NULL, re->jit_stack);
+    return re;
+}
+
+void tok_regex_free(tok_regex *re) {
+    if (re == NULL)
+        return;
+    pcre2_match_data_free(re->match);
+    pcre2_match_context_free(re->context);
+    pcre2_jit_stack_free(re->jit_stack);
+    pcre2_code_free(re->code);
+    free(re);
+}
+
+long tok_regex_find_all(tok_regex *re, const char *s, size_t len, tok_span **spans,
+                        chv_error *err) {
+    size_t n = 0, cap = 0;
+    tok_span *out = NULL;
+    size_t pos = 0;
+    int have_last = 0;
+    size_t last_end = 0;
+
+    while (pos <= len) {
+        int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, pos, PCRE2_NO_UTF_CHECK, re->match,
+                             re->context);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            break;
+        if (rc < 0) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(rc, msg, sizeof msg);
+            free(out);
+            return chv_error_set(err, "regular expression match failed: %s", (const char *)msg);
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re->match);
+        size_t start = ov[0], end = ov[1];
+
+        /* Like the onig crate: an empty match where the previous match
+         * ended is skipped by moving on one character. */
+        if (start == end && have_last && last_end == end) {
+            if (pos >= len)
+                break;
+            int32_t cp;
+            pos += tok_utf8_decode(s + pos, len - pos, &cp);
+            continue;
+        }
+
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            tok_span *p = realloc(out, cap * sizeof *out);
+            if (p == NULL) {
+                free(out);
+                return chv_error_set(err, "out of memory matching a pattern");
+            }
+            out = p;
+        }
+        out[n++] = (tok_span){start, end};
+        have_last = 1;
+        last_end = end;
+        pos = end;
+    }
+    *spans = out;
+    return (long)n;
+}
+
+tok_regex *tok_pattern_parse(const cJSON *pattern, const char *file, const char *what,
+                             chv_error *err) {
+    const cJSON *regex = cJSON_GetObjectItemCaseSensitive(pattern, "Regex");
+    const cJSON *string = cJSON_GetObjectItemCaseSensitive(pattern, "String");
+    const cJSON *item = regex != NULL ? regex : string;
+    if (!cJSON_IsObject(pattern) || !cJSON_IsString(item)) {
+        chv_error_set(err, "%s: %s pattern must be {\"Regex\": \"...\"} or {\"String\": \"...\"}",
+                      file, what);
+        return NULL;
+    }
+    tok_regex *re = tok_regex_new(item->valuestring, regex == NULL, err);
+    if (re == NULL)
+        chv_error_prefix(err, "%s: %s pattern \"%s\"", file, what, item->valuestring);
+    return re;
+}
