@@ -130,7 +130,7 @@ def hf_tensors(cfg, w):
 
 
 def write_safetensors(path, tensors):
-    """A minimal safetensors writer: an 8-byte little-endian header length,
+    """Writes tensors as safetensors: an 8-byte little-endian header length,
     a JSON header padded with spaces to a multiple of 8 bytes, then the raw
     little-endian tensor bytes in header order."""
     header = {"__metadata__": {"format": "pt"}}

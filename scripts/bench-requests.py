@@ -14,11 +14,11 @@ ending becomes one request, as lm-eval's hellaswag task makes it:
 
 With --cheval and --model (`cheval tokenize --add-special-tokens` on the
 model's tokenizer.json) or --spm-model (SentencePiece, for a Llama
-tokenizer without cheval) the request also gets token ids, split the way
-lm-eval's Hugging Face backend splits them: trailing whitespace of the
-context moves to the continuation, the whole string is encoded once with
-the tokenizer's special tokens, and the continuation is what follows the
-encoded context:
+tokenizer without cheval) the request also gets token ids. They are split
+the way lm-eval's Hugging Face backend splits them. Trailing whitespace of
+the context moves to the continuation, the whole string is encoded once
+with the tokenizer's special tokens, and the continuation is what follows
+the encoded context:
 
     "context_tokens": [...], "continuation_tokens": [...]
 

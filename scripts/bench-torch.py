@@ -7,7 +7,7 @@ pass written here (no transformers package).
         [--batch-size 64] [--threads 2] [--max-length N]
 
 MODEL_DIR is a Hugging Face Llama folder (config.json, model.safetensors in
-F32). REQUESTS.jsonl holds one request a line with its token ids already
+F32). REQUESTS.jsonl contains one request a line with its token ids already
 split lm-eval style:
 
     {"context_tokens": [1, 4, ...], "continuation_tokens": [9, ...]}
@@ -56,8 +56,8 @@ def load_safetensors(path):
                              % (path, name, info["dtype"]))
         begin, end = info["data_offsets"]
         a = np.frombuffer(mm, dtype="<f4", count=(end - begin) // 4, offset=base + begin)
-        # torch wants a writable buffer; the copy also takes the weights off
-        # the page cache's mapping, as torch.load would.
+        # torch wants a writable buffer, so each tensor is copied out of the
+        # read-only mapping.
         tensors[name] = torch.from_numpy(a.reshape(info["shape"]).copy())
     return tensors
 
