@@ -55,6 +55,8 @@ typedef struct chv_ll_result {
     size_t n_continuation_tokens;
     int split_fallback; /* 1 when a merge across the boundary forced separate encoding */
     int truncated;      /* 1 when the input was cut from the left to max_length */
+    int long_continuation; /* 1 when the continuation alone exceeded max_length and was
+                              scored in several windows */
 } chv_ll_result;
 
 typedef struct chv_rolling_result {

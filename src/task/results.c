@@ -94,6 +94,7 @@ static void add_task_sections(cJSON *root, const chv_task_result *r, const chv_r
         cJSON *diag = cJSON_AddObjectToObject(cJSON_GetObjectItem(root, "diagnostics"), task->name);
         cJSON_AddNumberToObject(diag, "tied_documents", (double)r->n_ties);
         cJSON_AddNumberToObject(diag, "truncated_requests", (double)r->n_truncated);
+        cJSON_AddNumberToObject(diag, "long_continuations", (double)r->n_long);
     }
 }
 

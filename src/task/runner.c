@@ -100,6 +100,7 @@ static int run_multiple_choice(const chv_task_def *task, chv_doc_list *docs, con
         for (size_t c = 0; c < doc->n_choices; c++) {
             lls[c] = results[r + c].logprob;
             result->n_truncated += results[r + c].truncated ? 1 : 0;
+            result->n_long += results[r + c].long_continuation ? 1 : 0;
         }
 
         chv_mc_outcome outcome;

@@ -62,6 +62,7 @@ typedef struct chv_task_result {
     double chance;   /* mean of 1 / choices over the evaluated documents; NAN for rolling */
     size_t n_ties;   /* documents whose best loglikelihood was tied */
     size_t n_truncated; /* requests the scorer cut from the left to max_length */
+    size_t n_long;      /* requests whose continuation alone exceeded max_length */
 } chv_task_result;
 
 typedef struct chv_group_result {
