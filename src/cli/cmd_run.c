@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "model/model.h"
@@ -446,7 +447,7 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
         .have_seed = a->have_seed,
         .seed = a->seed,
         .sample = a->sample,
-        .threads = a->threads,
+        .threads = a->threads > 0 ? a->threads : (int)sysconf(_SC_NPROCESSORS_ONLN),
         .wikitext_double_bos = a->double_bos,
         .cheval_version = chv_version(),
         .git_hash = chv_git_hash(),
