@@ -291,23 +291,23 @@ static int llama_forward_layer(chv_model *model, chv_batch *batch, int layer, ch
 
     /* Attention. */
     chv_rmsnorm_rows(batch, normed, batch->x, n, hidden, l->attn_norm, hp->norm_eps);
-    chv_linear(normed, n, hidden, l->wq, l->bq, q_dim, q);
-    chv_linear(normed, n, hidden, l->wk, l->bk, kv_dim, k);
-    chv_linear(normed, n, hidden, l->wv, l->bv, kv_dim, v);
+    chv_linear(batch, normed, n, hidden, l->wq, l->bq, q_dim, q);
+    chv_linear(batch, normed, n, hidden, l->wk, l->bk, kv_dim, k);
+    chv_linear(batch, normed, n, hidden, l->wv, l->bv, kv_dim, v);
     chv_rope_apply(q, n, hp->n_heads, hp->head_dim, hp->rotary_dim, cos_table, sin_table);
     chv_rope_apply(k, n, hp->n_kv_heads, hp->head_dim, hp->rotary_dim, cos_table, sin_table);
     chv_kv_store(batch, layer, k, v, kv_dim);
     if (chv_attention(batch, layer, q, k, v, hp->n_heads, hp->n_kv_heads, hp->head_dim, attn, err) != 0)
         return -1;
-    chv_linear(attn, n, q_dim, l->wo, l->bo, hidden, proj);
+    chv_linear(batch, attn, n, q_dim, l->wo, l->bo, hidden, proj);
     chv_add(batch->x, proj, (size_t)n * hidden);
 
     /* SwiGLU MLP. */
     chv_rmsnorm_rows(batch, normed, batch->x, n, hidden, l->ffn_norm, hp->norm_eps);
-    chv_linear(normed, n, hidden, l->w_gate, l->b_gate, inter, gate);
-    chv_linear(normed, n, hidden, l->w_up, l->b_up, inter, up);
+    chv_linear(batch, normed, n, hidden, l->w_gate, l->b_gate, inter, gate);
+    chv_linear(batch, normed, n, hidden, l->w_up, l->b_up, inter, up);
     chv_swiglu(gate, up, (size_t)n * inter);
-    chv_linear(gate, n, inter, l->w_down, l->b_down, hidden, proj);
+    chv_linear(batch, gate, n, inter, l->w_down, l->b_down, hidden, proj);
     chv_add(batch->x, proj, (size_t)n * hidden);
     return 0;
 }

@@ -3,7 +3,6 @@
  * rows at once, then computes logits and log-softmax only at the rows that
  * are scored.
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +224,7 @@ static void softmax_task(void *p, int task, int thread) {
 static void score_chunk(const chv_batch *batch, float *gathered, float *logits, const scored_row *rows, int n) {
     chv_model *model = batch->model;
     model->arch->final_norm(batch, gathered, n);
-    chv_linear(gathered, n, model->hp.hidden_size, model->output, NULL, model->hp.vocab_size, logits);
+    chv_linear(batch, gathered, n, model->hp.hidden_size, model->output, NULL, model->hp.vocab_size, logits);
     softmax_job job = {logits, rows, model->hp.vocab_size};
     if (batch->threaded) {
         chv_pool_run(model->pool, n, softmax_task, &job);
@@ -303,10 +302,11 @@ static void slice_task(void *p, int task, int thread) {
 }
 
 /* Runs the slices. With one thread, or a single slice, they run one after
- * the other and each kernel may use all threads. Otherwise each thread
- * takes whole slices and runs them with one thread (OpenBLAS included): one
- * pool dispatch per forward call instead of several per layer, and each row
- * goes through the same single-threaded kernels as with --threads 1. */
+ * the other and each kernel may spread its own work over the pool.
+ * Otherwise each thread takes whole slices and runs each one alone: one
+ * pool dispatch per forward call instead of several per layer. Either way
+ * every kernel cuts its work the same way whatever the thread count, so
+ * the results do not depend on it. */
 static int run_slices(chv_model *model, int n_slices, chv_error *err) {
     int n_threads = model->n_threads;
     if (n_threads == 1 || n_slices == 1) {
@@ -330,9 +330,7 @@ static int run_slices(chv_model *model, int n_slices, chv_error *err) {
         failed[t] = -1;
     slices_job job = {model, errors, failed};
 
-    openblas_set_num_threads(1);
     chv_pool_run(model->pool, n_slices, slice_task, &job);
-    openblas_set_num_threads(n_threads);
 
     /* Report the failure of the lowest slice, as a serial run would. */
     int worst = -1;

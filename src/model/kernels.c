@@ -6,16 +6,50 @@
 
 #include "model/vecmath.h"
 
-void chv_linear(const float *x, int n_rows, int n_in, const float *w, const float *bias, int n_out, float *y) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_rows, n_out, n_in, 1.0f, x, n_in, w, n_in, 0.0f, y,
-                n_out);
-    if (bias == NULL)
+/* Rows per sgemm call. Longer inputs (a single sequence of more rows than
+ * a slice) are cut into blocks of this many rows, which the pool can run
+ * side by side. The cut does not depend on the thread count, and OpenBLAS
+ * always runs single-threaded, so each row gets the same sgemm call with 1
+ * or N threads. */
+#define LINEAR_ROWS 256
+
+typedef struct linear_job {
+    const float *x;
+    int n_rows, n_in;
+    const float *w, *bias;
+    int n_out;
+    float *y;
+} linear_job;
+
+static void linear_task(void *p, int task, int thread) {
+    (void)thread;
+    const linear_job *job = p;
+    int r0 = task * LINEAR_ROWS;
+    int n = job->n_rows - r0 < LINEAR_ROWS ? job->n_rows - r0 : LINEAR_ROWS;
+    const float *x = job->x + (size_t)r0 * (size_t)job->n_in;
+    float *y = job->y + (size_t)r0 * (size_t)job->n_out;
+
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, job->n_out, job->n_in, 1.0f, x, job->n_in, job->w,
+                job->n_in, 0.0f, y, job->n_out);
+    if (job->bias == NULL)
         return;
-    for (int r = 0; r < n_rows; r++) {
-        float *row = y + (size_t)r * (size_t)n_out;
-        for (int j = 0; j < n_out; j++)
-            row[j] += bias[j];
+    for (int r = 0; r < n; r++) {
+        float *row = y + (size_t)r * (size_t)job->n_out;
+        for (int j = 0; j < job->n_out; j++)
+            row[j] += job->bias[j];
     }
+}
+
+void chv_linear(const chv_batch *batch, const float *x, int n_rows, int n_in, const float *w, const float *bias,
+                int n_out, float *y) {
+    linear_job job = {x, n_rows, n_in, w, bias, n_out, y};
+    int n_tasks = (n_rows + LINEAR_ROWS - 1) / LINEAR_ROWS;
+    if (!batch->threaded) {
+        for (int t = 0; t < n_tasks; t++)
+            linear_task(&job, t, 0);
+        return;
+    }
+    chv_pool_run(batch->model->pool, n_tasks, linear_task, &job);
 }
 
 /* Rows per pool task for the row-wise kernels. Below this much work the

@@ -10,8 +10,11 @@
 #include "model/internal.h"
 
 /* y[n_rows][n_out] = x[n_rows][n_in] · w[n_out][n_in]^T (+ bias[n_out] when
- * bias is not NULL). w is in Hugging Face's Linear layout. */
-void chv_linear(const float *x, int n_rows, int n_in, const float *w, const float *bias, int n_out, float *y);
+ * bias is not NULL). w is in Hugging Face's Linear layout. One sgemm per
+ * block of 256 rows; the blocks use the model's pool when the batch is
+ * threaded. */
+void chv_linear(const chv_batch *batch, const float *x, int n_rows, int n_in, const float *w, const float *bias,
+                int n_out, float *y);
 
 /* out[r] = weight * x[r] / sqrt(mean(x[r]^2) + eps) for each row; out may
  * equal x. Uses the model's pool when the batch is threaded. */

@@ -458,11 +458,10 @@ void chv_model_set_threads(chv_model *model, int n) {
         model->pool = NULL;
     }
     model->n_threads = model->pool != NULL ? n : 0;
-    /* NOTE: the OpenBLAS thread count is global to the process, so the last
-     * model to set it wins. OpenBLAS's idle workers also keep calling
-     * sched_yield for a while after each sgemm, which took about 5% of the
-     * profile samples of a 2-thread run while the pool ran attention. */
-    openblas_set_num_threads(n);
+    /* The pool does all the threading; OpenBLAS runs single-threaded inside
+     * its tasks, so that an sgemm call gives the same result whatever the
+     * thread count. (The setting is global to the process.) */
+    openblas_set_num_threads(1);
 }
 
 chv_kv *chv_kv_new(const chv_model *model, int capacity, chv_error *err) {
