@@ -14,6 +14,12 @@
 
 #define LANES 8
 
+static int force_portable;
+
+void chv_vec_force_portable(int on) {
+    force_portable = on;
+}
+
 /* Cephes expf: exp(x) = 2^n exp(r) with n = floor(x log2(e) + 1/2) and
  * r = x - n ln2, ln2 split in two so that n * LN2_HI is exact. exp(r) is
  * 1 + r + r^2 P(r). */
@@ -117,7 +123,7 @@ static void swiglu_portable(float *gate, const float *up, size_t n) {
 #define AVX2 __attribute__((target("avx2,fma")))
 
 static int have_avx2(void) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return !force_portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
 /* A mask whose first n lanes are set, 0 <= n <= 8. */

@@ -47,4 +47,8 @@ void chv_weighted_sum(float *out, const float *weights, const float *values, int
 /* gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for n values (SwiGLU). */
 void chv_swiglu_values(float *gate, const float *up, size_t n);
 
+/* Tests only: 1 makes every function take its portable body, 0 restores
+ * the run-time choice. Not thread-safe. */
+void chv_vec_force_portable(int on);
+
 #endif
