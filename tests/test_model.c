@@ -377,7 +377,7 @@ START_TEST(many_rows_and_threads_match) {
 END_TEST
 
 /* The llama-gqa fixture with room for long sequences: a temporary folder
- * whose config.json allows 2048 positions and whose weights link to the
+ * whose config.json allows 4096 positions and whose weights link to the
  * fixture's. Rotary angles come from the positions, so the weights fit. */
 static chv_model *load_long_fixture(char **dir_out) {
     char *dir = test_make_temp_dir("cheval-long");
@@ -444,9 +444,9 @@ static void run_pattern(chv_model *model, const int *lengths, int n_seqs, int pr
     chv_kv_free(prefix);
 }
 
-/* The thread count changes how the work is shared, never the result: many
- * short sequences (several slices), one long sequence (a single slice cut
- * into several sgemm blocks), with and without a prefix cache, give
+/* The thread count changes how the work is shared, never the result. Many
+ * short sequences (several slices) and one long sequence (a single slice
+ * cut into several sgemm blocks), with and without a prefix cache, give
  * bit-identical log-probs and argmaxes with 1, 2 and 3 threads. */
 START_TEST(threads_give_identical_results) {
     char *dir;

@@ -127,11 +127,11 @@ static int have_avx2(void) {
 }
 
 /* A mask whose first n lanes are set, 0 <= n <= 8. */
-AVX2 static __m256i first_lanes(int n) {
+AVX2 static inline __attribute__((always_inline)) __m256i first_lanes(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-AVX2 static __m256 exp8(__m256 x) {
+AVX2 static inline __attribute__((always_inline)) __m256 exp8(__m256 x) {
     __m256 clamped = _mm256_min_ps(x, _mm256_set1_ps(EXP_HI));
     __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(clamped, _mm256_set1_ps(LOG2E), _mm256_set1_ps(0.5f)));
     __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-LN2_HI), clamped);

@@ -1,5 +1,6 @@
-/* Vector kernels for the softmaxes and activations of the forward pass:
- * exp, max and sums of exponentials over float32 arrays.
+/* Vector kernels of the forward pass over float32 arrays: exp, max, sums
+ * of exponentials, the dot products and weighted sums of attention, and
+ * SwiGLU.
  *
  * Each function has two implementations, AVX2+FMA (chosen at run time when
  * the CPU has both) and portable C. They perform the same float operations
