@@ -1,5 +1,6 @@
 /* Vector kernels: each public function picks the AVX2+FMA body when the CPU
- * has it and the portable body otherwise. The two bodies must stay in step:
+ * has it and the portable body otherwise (the softmax exp and the attention
+ * scores also have an AVX-512 body). The bodies must stay in step:
  * the same lanes (element i belongs to lane i % 8), the same fused
  * multiply-adds, the same order of the final additions.
  */
@@ -14,10 +15,10 @@
 
 #define LANES 8
 
-static int force_portable;
+static int max_level = CHV_VEC_AVX512;
 
-void chv_vec_force_portable(int on) {
-    force_portable = on;
+void chv_vec_limit(int level) {
+    max_level = level;
 }
 
 /* Cephes expf: exp(x) = 2^n exp(r) with n = floor(x log2(e) + 1/2) and
@@ -123,7 +124,11 @@ static void swiglu_portable(float *gate, const float *up, size_t n) {
 #define AVX2 __attribute__((target("avx2,fma")))
 
 static int have_avx2(void) {
-    return !force_portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return max_level >= CHV_VEC_AVX2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+static int have_avx512(void) {
+    return max_level >= CHV_VEC_AVX512 && have_avx2() && __builtin_cpu_supports("avx512f");
 }
 
 /* A mask whose first n lanes are set, 0 <= n <= 8. */
@@ -285,6 +290,77 @@ AVX2 static void swiglu_avx2(float *gate, const float *up, size_t n) {
     }
     swiglu_portable(gate + i, up + i, n - i);
 }
+
+/* ---------------------------------------------------------------- AVX-512 */
+
+/* 16 lanes at a time, for the two hottest loops of attention. Each 16-lane
+ * vector is two 8-lane halves added to the 8 partial sums one after the
+ * other, so the sums match the 8-lane bodies exactly. */
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define WIDE 16
+
+AVX512 static inline __attribute__((always_inline)) __m512 exp16(__m512 x) {
+    __m512 clamped = _mm512_min_ps(x, _mm512_set1_ps(EXP_HI));
+    __m512 n = _mm512_roundscale_ps(_mm512_fmadd_ps(clamped, _mm512_set1_ps(LOG2E), _mm512_set1_ps(0.5f)),
+                                    _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-LN2_HI), clamped);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(-LN2_LO), r);
+
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(P0), r, _mm512_set1_ps(P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P5));
+    __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+
+    __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    __m512 result = _mm512_mul_ps(y, _mm512_castsi512_ps(bits));
+    __mmask16 in_range = _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_LO), _CMP_GE_OQ);
+    return _mm512_maskz_mov_ps(in_range, result);
+}
+
+AVX512 static __mmask16 first_wide_lanes(int n) {
+    return n >= WIDE ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+}
+
+AVX512 static float exp_sum_avx512(float *x, int n, float shift) {
+    __m512 s = _mm512_set1_ps(shift);
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += WIDE) {
+        __mmask16 mask = first_wide_lanes(n - i);
+        __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), s));
+        e = _mm512_maskz_mov_ps(mask, e);
+        _mm512_mask_storeu_ps(x + i, mask, e);
+        acc = _mm256_add_ps(acc, _mm512_castps512_ps256(e));
+        acc = _mm256_add_ps(acc, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1)));
+    }
+    return lane_sum(acc);
+}
+
+AVX512 static void dot_keys_avx512(float *scores, const float *query, const float *keys_t, int head_dim,
+                                   size_t stride, int n) {
+    int j = 0;
+    for (; j + 2 * WIDE <= n; j += 2 * WIDE) {
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+        for (int d = 0; d < head_dim; d++) {
+            const float *row = keys_t + (size_t)d * stride + (size_t)j;
+            __m512 qd = _mm512_set1_ps(query[d]);
+            s0 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(row), s0);
+            s1 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(row + WIDE), s1);
+        }
+        _mm512_storeu_ps(scores + j, s0);
+        _mm512_storeu_ps(scores + j + WIDE, s1);
+    }
+    for (; j < n; j += WIDE) {
+        __mmask16 mask = first_wide_lanes(n - j);
+        __m512 s = _mm512_setzero_ps();
+        for (int d = 0; d < head_dim; d++) {
+            const float *row = keys_t + (size_t)d * stride + (size_t)j;
+            s = _mm512_fmadd_ps(_mm512_set1_ps(query[d]), _mm512_maskz_loadu_ps(mask, row), s);
+        }
+        _mm512_mask_storeu_ps(scores + j, mask, s);
+    }
+}
 #endif
 
 /* ---------------------------------------------------------------- dispatch */
@@ -300,6 +376,10 @@ float chv_max(const float *x, int n) {
 }
 
 float chv_exp_sum(float *x, int n, float shift) {
+#ifdef CHV_HAVE_X86
+    if (have_avx512())
+        return exp_sum_avx512(x, n, shift);
+#endif
     DISPATCH(exp_sum_avx2(x, n, shift), exp_sum_portable(x, n, shift));
 }
 
@@ -309,6 +389,10 @@ double chv_sum_exp(const float *x, int n, float shift) {
 
 void chv_dot_keys(float *scores, const float *query, const float *keys_t, int head_dim, size_t stride, int n) {
 #ifdef CHV_HAVE_X86
+    if (have_avx512()) {
+        dot_keys_avx512(scores, query, keys_t, head_dim, stride, n);
+        return;
+    }
     if (have_avx2()) {
         dot_keys_avx2(scores, query, keys_t, head_dim, stride, n);
         return;

@@ -2,11 +2,12 @@
  * of exponentials, the dot products and weighted sums of attention, and
  * SwiGLU.
  *
- * Each function has two implementations, AVX2+FMA (chosen at run time when
- * the CPU has both) and portable C. They perform the same float operations
- * in the same order, the portable one through fmaf(), so they return
- * bit-identical results: output depends neither on the CPU's vector width
- * nor on how a caller splits its work.
+ * Each function has an AVX2+FMA implementation (chosen at run time when the
+ * CPU has both) and a portable C one; chv_exp_sum and chv_dot_keys also
+ * have an AVX-512 one. They perform the same float operations in the same
+ * order, the portable one through fmaf(), so they return bit-identical
+ * results: output depends neither on the CPU's vector width nor on how a
+ * caller splits its work.
  *
  * The exp is a Cephes-style range reduction (x = n ln2 + r, |r| <= ln2/2)
  * with a degree-7 polynomial; its error is within 2 ulp of the correctly
@@ -48,8 +49,9 @@ void chv_weighted_sum(float *out, const float *weights, const float *values, int
 /* gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for n values (SwiGLU). */
 void chv_swiglu_values(float *gate, const float *up, size_t n);
 
-/* Tests only: 1 makes every function take its portable body, 0 restores
- * the run-time choice. Not thread-safe. */
-void chv_vec_force_portable(int on);
+/* Tests only: limits the bodies the functions may pick to level and below
+ * (CHV_VEC_AVX512, the default, allows all). Not thread-safe. */
+enum { CHV_VEC_PORTABLE, CHV_VEC_AVX2, CHV_VEC_AVX512 };
+void chv_vec_limit(int level);
 
 #endif
