@@ -2,8 +2,8 @@
  * of exponentials, the dot products and weighted sums of attention, and
  * SwiGLU.
  *
- * Each function has an AVX2+FMA implementation (chosen at run time when the
- * CPU has both) and a portable C one; chv_exp_sum and chv_dot_keys also
+ * Each function has an AVX2+FMA implementation, chosen at run time when the
+ * CPU has both, and a portable C one. chv_exp_sum and chv_dot_keys also
  * have an AVX-512 one. They perform the same float operations in the same
  * order, the portable one through fmaf(), so they return bit-identical
  * results: output depends neither on the CPU's vector width nor on how a
