@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/stats.h"
 #include "task/metrics.h"
 #include "task/samples.h"
 #include "util/fileio.h"
@@ -117,12 +118,12 @@ static int run_multiple_choice(const chv_task_def *task, chv_doc_list *docs, con
     }
 
     if (rc == 0) {
-        add_metric(result, "acc", chv_metric_mean(acc, n_ids), chv_metric_stderr(acc, n_ids), 1);
+        add_metric(result, "acc", chv_mean(acc, n_ids), chv_stderr_of_mean(acc, n_ids), 1);
         if (task->spec->report_acc_norm)
-            add_metric(result, "acc_norm", chv_metric_mean(acc_norm, n_ids),
-                       chv_metric_stderr(acc_norm, n_ids), 1);
-        add_metric(result, "acc_bytes", chv_metric_mean(acc_bytes, n_ids),
-                   chv_metric_stderr(acc_bytes, n_ids), 1);
+            add_metric(result, "acc_norm", chv_mean(acc_norm, n_ids),
+                       chv_stderr_of_mean(acc_norm, n_ids), 1);
+        add_metric(result, "acc_bytes", chv_mean(acc_bytes, n_ids),
+                   chv_stderr_of_mean(acc_bytes, n_ids), 1);
         result->chance = n_ids ? chance / (double)n_ids : NAN;
     }
 
@@ -264,12 +265,12 @@ static int aggregate_groups(chv_run_result *run, chv_error *err) {
         }
 
         double values[k], stderrs[k];
-        size_t sizes[k];
+        double sizes[k];
         for (size_t j = 0; j < k; j++) {
             const chv_metric_value *acc = chv_task_result_metric(&run->tasks[i + j], "acc");
             values[j] = acc->value;
             stderrs[j] = acc->stderr_value;
-            sizes[j] = run->tasks[i + j].n_effective;
+            sizes[j] = (double)run->tasks[i + j].n_effective;
         }
 
         chv_group_result *groups = realloc(run->groups, (run->n_groups + 1) * sizeof *groups);
@@ -281,8 +282,8 @@ static int aggregate_groups(chv_run_result *run, chv_error *err) {
         g->n_subtasks = k;
         g->first_task = i;
         g->acc.name = "acc";
-        g->acc.value = chv_metric_mean(values, k);
-        g->acc.stderr_value = chv_metric_pooled_stderr(stderrs, sizes, k);
+        g->acc.value = chv_mean(values, k);
+        g->acc.stderr_value = chv_pooled_stderr(sizes, stderrs, k);
         g->acc.higher_is_better = 1;
         i += k;
     }
