@@ -56,8 +56,8 @@ static int write_output(const char *path, comparison_writer writer, const chv_co
     return 0;
 }
 
-/* Names every significantly worse task with its delta and p, so a failed
- * CI job says what regressed without opening the table. */
+/* Prints every significantly worse task with its delta and p, so the log
+ * of a failed CI job shows what regressed without the table. */
 static void print_regressions(const chv_comparison *c, const chv_compare_options *options) {
     size_t worse = 0;
     for (size_t i = 0; i < c->n_rows; i++)

@@ -127,8 +127,9 @@ static void compare_value(const cJSON *a, const cJSON *b, const char *task, cons
                    text_b);
 }
 
-/* sampling.<task> is an object (limit, seed, sample, doc_ids_sha256):
- * each differing key is its own item, so the list stays readable. */
+/* Compares sampling.<task>, an object of limit, seed, sample and
+ * doc_ids_sha256. Each differing key is its own item, so the list stays
+ * readable. */
 static void compare_sampling(const chv_run *base, const chv_run *cand, const char *task,
                              difference_list *issues) {
     const cJSON *a = task_section(base, "sampling", task);
@@ -228,10 +229,11 @@ static int has_perplexity_task(const chv_run *run) {
     return 0;
 }
 
-/* Settings in config that change the numbers. They do not make the runs
- * incomparable (comparing models is the point, and max_length follows
- * each model), but the reader must know. limit, seed and sample are
- * checked per task with the sampling section; model_dtype may differ. */
+/* Collects the settings in config that change the numbers. They do not
+ * make the runs incomparable, because comparing models is the point and
+ * max_length follows each model, but the reader must know. limit, seed
+ * and sample are checked per task with the sampling section, and
+ * model_dtype may differ. */
 static void find_setting_differences(const chv_run *base, const chv_run *cand,
                                      difference_list *settings) {
     static const struct {
@@ -240,7 +242,7 @@ static void find_setting_differences(const chv_run *base, const chv_run *cand,
         const char *consequence;
     } keys[] = {
         {"max_length", 0,
-         "max_length defaults to each model's max_position_embeddings, so it often differs "
+         "it defaults to each model's max_position_embeddings, so it often differs "
          "between models; perplexities and requests truncated to fit are not directly "
          "comparable"},
         {"bos", 0, "the BOS rule changes every log-likelihood; scores are not directly comparable"},
@@ -687,8 +689,8 @@ static void add_notes(chv_comparison *c) {
     c->n_notes = notes.n;
 }
 
-/* Fills err with the list of mismatches. The list is cut to fit the
- * message, and then says how many items were left out. */
+/* Fills err with the list of mismatches. A list too long for the message
+ * is cut, and its last line gives the count of items left out. */
 static int mismatch_error(const difference_list *mismatches, chv_error *err) {
     static const char advice[] = "\nCompare runs of the same tasks, data files, limits and "
                                  "documents, or pass --allow-mismatch to compare only what they "

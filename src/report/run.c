@@ -508,7 +508,7 @@ static int group_by_matched(const chv_run *run, const char *path) {
 }
 
 /* Records the --group-by fields that give no breakdown, so that the CLI
- * can warn and report.md can say so instead of staying silent. */
+ * can warn and report.md can mention them. */
 static int find_unmatched_group_by(chv_run *run, const chv_run_load_options *options) {
     if (options->n_group_by == 0)
         return 0;
