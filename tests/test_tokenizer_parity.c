@@ -29,6 +29,7 @@
 typedef struct corpus_string {
     char *text; /* NULL when the string could not be read */
     size_t len;
+    char *label; /* the hard string's name, or "file:line field" */
 } corpus_string;
 
 typedef struct corpus {
@@ -45,18 +46,21 @@ typedef struct id_list {
 /* Helpers.                                                            */
 /* ------------------------------------------------------------------ */
 
-static void corpus_push(corpus *c, char *text, size_t len) {
+static void corpus_push(corpus *c, char *text, size_t len, char *label) {
     corpus_string *grown = realloc(c->strings, (c->n + 1) * sizeof *grown);
     ck_assert_ptr_nonnull(grown);
     c->strings = grown;
     c->strings[c->n].text = text;
     c->strings[c->n].len = len;
+    c->strings[c->n].label = label;
     c->n++;
 }
 
 static void corpus_free(corpus *c) {
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; i < c->n; i++) {
         free(c->strings[i].text);
+        free(c->strings[i].label);
+    }
     free(c->strings);
     memset(c, 0, sizeof *c);
 }
@@ -115,8 +119,10 @@ static void load_hard_strings(corpus *hard) {
     int rc;
     while ((rc = chv_jsonl_next(reader, &item, &err)) == 1) {
         const cJSON *text = cJSON_GetObjectItemCaseSensitive(item, "text");
-        ck_assert_msg(cJSON_IsString(text), "hard-strings.jsonl:%ld: missing \"text\"", chv_jsonl_line(reader));
-        corpus_push(hard, strdup(text->valuestring), strlen(text->valuestring));
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
+        ck_assert_msg(cJSON_IsString(text) && cJSON_IsString(name), "hard-strings.jsonl:%ld: missing \"name\" or \"text\"",
+                      chv_jsonl_line(reader));
+        corpus_push(hard, strdup(text->valuestring), strlen(text->valuestring), strdup(name->valuestring));
         cJSON_Delete(item);
     }
     ck_assert_msg(rc == 0, "%s", err.message);
@@ -272,7 +278,13 @@ static size_t load_data_strings(corpus *data) {
         char *text = data_string_from_ref(ref, &cache, data_dir, &len);
         if (text == NULL)
             unreadable++;
-        corpus_push(data, text, len);
+
+        char label[512];
+        snprintf(label, sizeof label, "%s:%d %s",
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "file")),
+                 (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ref, "line")),
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "field")));
+        corpus_push(data, text, len, strdup(label));
         cJSON_Delete(ref);
     }
     ck_assert_msg(rc == 0, "%s", err.message);
@@ -291,7 +303,7 @@ typedef struct parity_count {
 } parity_count;
 
 /* Encodes text both ways and compares with the expected ids. Returns 1
- * when both agree. Prints the first few mismatches. */
+ * when both agree. Prints the first few mismatching strings, each once. */
 static int check_string(chv_tokenizer *tok, const char *where, const corpus_string *s, const id_list *expected,
                         const id_list *expected_special, size_t *mismatches_printed) {
     int identical = 1;
@@ -307,10 +319,9 @@ static int check_string(chv_tokenizer *tok, const char *where, const corpus_stri
             continue;
         }
 
-        identical = 0;
-        if (*mismatches_printed < MISMATCHES_SHOWN) {
+        if (identical && *mismatches_printed < MISMATCHES_SHOWN) {
             (*mismatches_printed)++;
-            printf("  mismatch %s (%s special tokens):\n", where, add_special ? "with" : "without");
+            printf("  mismatch %s, %s (%s special tokens):\n", where, s->label, add_special ? "with" : "without");
             print_text(s->text, s->len);
             print_ids("expected", want->ids, want->n);
             if (rc == 0)
@@ -318,6 +329,7 @@ static int check_string(chv_tokenizer *tok, const char *where, const corpus_stri
             else
                 printf("    got error: %s\n", err.message);
         }
+        identical = 0;
         free(ids);
     }
     return identical;
@@ -512,7 +524,7 @@ static void run_ggml_vocab(const char *vocab, const char *folder) {
         if (hf_differs_from_llama_cpp(report, vocab, index)) {
             skipped++;
         } else {
-            corpus_string s = {text, text_len};
+            corpus_string s = {text, text_len, NULL};
             int32_t *ids = NULL;
             size_t n_ids = 0;
             int rc = chv_tokenizer_encode(tok, s.text, s.len, 0, &ids, &n_ids, NULL, &err);
