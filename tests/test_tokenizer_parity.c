@@ -202,9 +202,54 @@ static const cJSON *json_field(const cJSON *record, const char *field) {
     return node;
 }
 
+/* Returns the value a reference names, malloc'd: the JSON field `field` of
+ * the record on `line`, the line itself (field "line"), or `count` lines
+ * from `line` on, each with its "\n" (field "lines"). Returns NULL after
+ * printing the reason when the file lacks it. */
+static char *reference_value(const data_file *df, const char *file, long line, const char *field, long count) {
+    if (strcmp(field, "lines") != 0)
+        count = 1;
+    if (line < 1 || count < 1 || (size_t)(line - 1 + count) > df->n_lines) {
+        printf("  %s:%ld: no such line (or fewer than %ld lines from there)\n", file, line, count);
+        return NULL;
+    }
+    const char *raw = df->bytes + df->line_start[line - 1];
+
+    if (strcmp(field, "line") == 0)
+        return strdup(raw);
+
+    if (strcmp(field, "lines") == 0) {
+        size_t total = 0;
+        for (long i = 0; i < count; i++)
+            total += strlen(df->bytes + df->line_start[line - 1 + i]) + 1;
+        char *value = malloc(total + 1);
+        size_t used = 0;
+        for (long i = 0; i < count; i++) {
+            const char *part = df->bytes + df->line_start[line - 1 + i];
+            size_t n = strlen(part);
+            memcpy(value + used, part, n);
+            value[used + n] = '\n';
+            used += n + 1;
+        }
+        value[used] = '\0';
+        return value;
+    }
+
+    cJSON *record = cJSON_Parse(raw);
+    const char *found = cJSON_GetStringValue(record ? json_field(record, field) : NULL);
+    if (found == NULL) {
+        printf("  %s:%ld: no string field %s%s\n", file, line, field, record ? "" : " (invalid JSON)");
+        cJSON_Delete(record);
+        return NULL;
+    }
+    char *value = strdup(found);
+    cJSON_Delete(record);
+    return value;
+}
+
 /* Rebuilds one benchmark string from its reference (prefix + value +
  * suffix) and checks its sha256. Returns NULL with a printed reason when
- * the data file does not hold the expected string. */
+ * the data file does not contain the expected string. */
 static char *data_string_from_ref(const cJSON *ref, data_files *cache, const char *data_dir, size_t *len) {
     const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "file"));
     const char *field = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "field"));
@@ -212,29 +257,16 @@ static char *data_string_from_ref(const cJSON *ref, data_files *cache, const cha
     const char *suffix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "suffix"));
     const char *sha256 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "sha256"));
     const cJSON *line_item = cJSON_GetObjectItemCaseSensitive(ref, "line");
+    const cJSON *count_item = cJSON_GetObjectItemCaseSensitive(ref, "count");
     ck_assert_msg(file && field && prefix && suffix && sha256 && cJSON_IsNumber(line_item),
                   "data-strings.jsonl: a reference lacks file, line, field, prefix, suffix or sha256");
     long line = (long)line_item->valuedouble;
+    long count = cJSON_IsNumber(count_item) ? (long)count_item->valuedouble : 1;
 
     data_file *df = data_file_get(cache, data_dir, file);
-    if (line < 1 || (size_t)line > df->n_lines) {
-        printf("  %s:%ld: no such line\n", file, line);
+    char *value = reference_value(df, file, line, field, count);
+    if (value == NULL)
         return NULL;
-    }
-    const char *raw = df->bytes + df->line_start[line - 1];
-
-    cJSON *record = NULL;
-    const char *value = raw;
-    if (strcmp(field, "line") != 0) {
-        record = cJSON_Parse(raw);
-        const cJSON *node = record ? json_field(record, field) : NULL;
-        value = cJSON_GetStringValue(node);
-        if (value == NULL) {
-            printf("  %s:%ld: no string field %s (%s)\n", file, line, field, record ? "" : "invalid JSON");
-            cJSON_Delete(record);
-            return NULL;
-        }
-    }
 
     size_t np = strlen(prefix), nv = strlen(value), ns = strlen(suffix);
     char *text = malloc(np + nv + ns + 1);
@@ -243,7 +275,7 @@ static char *data_string_from_ref(const cJSON *ref, data_files *cache, const cha
     memcpy(text + np + nv, suffix, ns);
     text[np + nv + ns] = '\0';
     *len = np + nv + ns;
-    cJSON_Delete(record);
+    free(value);
 
     char hex[65];
     chv_sha256_hex(text, *len, hex);
