@@ -33,6 +33,29 @@ struct chv_tokenizer {
 
 /* ---- Files ---------------------------------------------------------------- */
 
+/* Returns 1 when text ends inside a string, object or array, which is what
+ * a truncated file looks like. */
+static int json_ends_early(const char *text, size_t len) {
+    long depth = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return in_string || depth > 0;
+}
+
 /* Parses a JSON file; on a syntax error the message gives line and column. */
 static cJSON *parse_json_file(const char *path, chv_error *err) {
     size_t len;
@@ -55,11 +78,10 @@ static cJSON *parse_json_file(const char *path, chv_error *err) {
                 column++;
             }
         }
-        if (offset >= len)
-            chv_error_set(err, "%s: invalid JSON: the file ends early (truncated?) at line %ld",
-                          path, line);
-        else
-            chv_error_set(err, "%s: invalid JSON at line %ld, column %ld", path, line, column);
+        chv_error_set(err, "%s: invalid JSON at line %ld, column %ld%s", path, line, column,
+                      json_ends_early(text, len)
+                          ? " (the file ends inside an object or string; is it truncated?)"
+                          : "");
     }
     free(text);
     return json;
