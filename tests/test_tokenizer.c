@@ -350,6 +350,23 @@ START_TEST(normalizer_unicode_forms) {
 }
 END_TEST
 
+START_TEST(normalizer_unicode9_tables) {
+    /* U+1DF6 (Unicode 10) is unknown to HF's Unicode 9.0 tables, so NFC
+     * leaves it before U+0334 instead of reordering by combining class. */
+    EXPECT_NORMALIZED("{'type':'NFC'}", "a\u1DF6\u0334", "a\u1DF6\u0334");
+    EXPECT_NORMALIZED("{'type':'NFC'}", "a\u0301\u0334", "\u00E1\u0334");
+    /* U+11935 + U+11930 compose only since Unicode 13. */
+    EXPECT_NORMALIZED("{'type':'NFC'}", "\U00011935\U00011930", "\U00011935\U00011930");
+    /* U+11A7 is not a trailing consonant, so it does not join U+C5B4. */
+    EXPECT_NORMALIZED("{'type':'NFC'}", "\uC5B4\u11A7", "\uC5B4\u11A7");
+    EXPECT_NORMALIZED("{'type':'NFC'}", "\uAC00\u11A8", "\uAC01");
+    /* U+1CF2 was a mark in Unicode 9.0 (now a letter); U+07FD came later. */
+    EXPECT_NORMALIZED("{'type':'StripAccents'}", "a\u1CF2\u07FDb", "a\u07FDb");
+    /* Rust's newer tables lowercase U+A7CB (Unicode 16). */
+    EXPECT_NORMALIZED("{'type':'Lowercase'}", "\uA7CB", "\u0264");
+}
+END_TEST
+
 START_TEST(normalizer_sequence_in_tokenizer) {
     /* Llama-2 style: prepend U+2581 and turn spaces into U+2581. */
     chv_tokenizer *tok = load(
@@ -440,6 +457,10 @@ START_TEST(pretok_split_regex_anchors) {
     /* ^ and $ are line anchors, as in Oniguruma. */
     EXPECT_PIECES("{'type':'Split','pattern':{'Regex':'^a|b$'},'behavior':'Isolated','invert':false}",
                   "ab\nab", "a|b|\n|a|b");
+    /* \p{L} includes letters newer than PCRE2's Unicode 14.0 tables, such
+     * as U+11F04 (Unicode 15). */
+    EXPECT_PIECES("{'type':'Split','pattern':{'Regex':'\\\\p{L}+'},'behavior':'Isolated','invert':false}",
+                  "x\U00011F04'", "x\U00011F04|'");
     /* \w is Oniguruma's: U+2460 is not a word character, U+00BD is. */
     EXPECT_PIECES("{'type':'Split','pattern':{'Regex':'\\\\w+'},'behavior':'Removed','invert':false}",
                   "x\u2460y\u00bd", "\u2460");
@@ -929,6 +950,7 @@ int main(void) {
     tcase_add_test(tc, normalizer_prepend_and_replace);
     tcase_add_test(tc, normalizer_strip_and_lowercase);
     tcase_add_test(tc, normalizer_unicode_forms);
+    tcase_add_test(tc, normalizer_unicode9_tables);
     tcase_add_test(tc, normalizer_sequence_in_tokenizer);
 
     tcase_add_test(tc, pretok_gpt2_pattern_whitespace);

@@ -141,6 +141,10 @@ long tok_added_split(const tok_added_matcher *m, const char *s, size_t len,
             }
         }
 
+        /* NOTE: HF resumes matching at the end of the token itself, so a
+         * following token that starts inside the rstrip whitespace gives
+         * overlapping spans there; here matching resumes after the
+         * whitespace. */
         if (start_offset < start && push_segment(&segs, &n, &cap, start_offset, start, -1) < 0)
             goto oom;
         if (push_segment(&segs, &n, &cap, start, stop, t->id) < 0)

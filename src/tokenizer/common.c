@@ -1,5 +1,6 @@
 /* Growable arrays, the string hash map, Unicode predicates and JSON helpers
  * used by the tokenizer. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -189,13 +190,56 @@ int tok_is_whitespace(int32_t cp) {
            cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
+int tok_in_ranges(const tok_range *ranges, size_t len, int32_t cp) {
+    size_t lo = 0, hi = len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < ranges[mid].first)
+            hi = mid;
+        else if (cp > ranges[mid].last)
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+int tok_is_unicode14_addition(int32_t cp, const char *prefix) {
+    /* Most text never reaches the first added code point. */
+    static int32_t first = -1;
+    if (first < 0) {
+        first = INT32_MAX;
+        for (size_t i = 0; i < tok_unicode14_additions_len; i++) {
+            if (tok_unicode14_additions[i].len > 0 && tok_unicode14_additions[i].ranges[0].first < first)
+                first = tok_unicode14_additions[i].ranges[0].first;
+        }
+    }
+    if (cp < first)
+        return 0;
+
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i < tok_unicode14_additions_len; i++) {
+        const tok_category_ranges *c = &tok_unicode14_additions[i];
+        if (strncmp(c->category, prefix, n) == 0 && tok_in_ranges(c->ranges, c->len, cp))
+            return 1;
+    }
+    return 0;
+}
+
+/* Rust's tables are newer than utf8proc's, so code points that utf8proc
+ * may not know yet are looked up in generated tables. */
 int tok_is_numeric(int32_t cp) {
     utf8proc_category_t cat = utf8proc_category(cp);
     return cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_NL ||
-           cat == UTF8PROC_CATEGORY_NO;
+           cat == UTF8PROC_CATEGORY_NO ||
+           tok_in_ranges(tok_rust_numeric_additions, tok_rust_numeric_additions_len, cp);
 }
 
 int tok_is_word_char(int32_t cp) {
+    if (tok_is_unicode14_addition(cp, "L") || tok_is_unicode14_addition(cp, "M") ||
+        tok_is_unicode14_addition(cp, "Nd") || tok_is_unicode14_addition(cp, "Nl") ||
+        tok_is_unicode14_addition(cp, "Pc"))
+        return 1;
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:

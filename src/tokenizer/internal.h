@@ -99,6 +99,53 @@ int tok_is_numeric(int32_t cp);
  * digit, connector punctuation). */
 int tok_is_word_char(int32_t cp);
 
+/* ---- Unicode version tables (unicode_tables.c, generated) ------------ */
+
+/* A closed range of code points. */
+typedef struct tok_range {
+    int32_t first, last;
+} tok_range;
+
+typedef struct tok_category_ranges {
+    const char *category; /* two-letter general category, e.g. "Lo" */
+    const tok_range *ranges;
+    size_t len;
+} tok_category_ranges;
+
+/* Code points assigned after Unicode 9.0. HF normalizes with Unicode 9.0
+ * tables, so these act as unassigned characters in the normalizers. */
+extern const tok_range *const tok_after_unicode9;
+extern const size_t tok_after_unicode9_len;
+
+/* Code points that Unicode 14.0 (PCRE2 10.42) leaves unassigned but that
+ * HF's Oniguruma assigns, by general category. */
+extern const tok_category_ranges tok_unicode14_additions[];
+extern const size_t tok_unicode14_additions_len;
+
+/* The code points that HF's StripAccents removes: the combining marks of
+ * its Unicode 9.0 table. */
+extern const tok_range *const tok_hf_combining_marks;
+extern const size_t tok_hf_combining_marks_len;
+
+/* A lowercase mapping. */
+typedef struct tok_case_pair {
+    int32_t from, to;
+} tok_case_pair;
+
+/* Lowercase mappings and numeric code points that Rust's char methods (so
+ * HF's Lowercase and Digits) know and Unicode 14.0 does not. The mappings
+ * are sorted by `from`. */
+extern const tok_case_pair *const tok_rust_lowercase_additions;
+extern const size_t tok_rust_lowercase_additions_len;
+extern const tok_range *const tok_rust_numeric_additions;
+extern const size_t tok_rust_numeric_additions_len;
+
+/* Returns 1 when cp lies in one of the sorted ranges. */
+int tok_in_ranges(const tok_range *ranges, size_t len, int32_t cp);
+/* Returns 1 when cp is one of tok_unicode14_additions in a category that
+ * starts with `prefix` ("L" for all letters, "Nd" for decimal digits). */
+int tok_is_unicode14_addition(int32_t cp, const char *prefix);
+
 /* ---- Regular expressions --------------------------------------------- */
 
 /* A PCRE2 pattern compiled so that it matches as Oniguruma (Ruby syntax)
