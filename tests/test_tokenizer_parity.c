@@ -204,13 +204,14 @@ static const cJSON *json_field(const cJSON *record, const char *field) {
 
 /* Returns the value a reference names, malloc'd: the JSON field `field` of
  * the record on `line`, the line itself (field "line"), or `count` lines
- * from `line` on, each with its "\n" (field "lines"). Returns NULL after
- * printing the reason when the file lacks it. */
-static char *reference_value(const data_file *df, const char *file, long line, const char *field, long count) {
+ * from `line` on, each with its "\n" (field "lines"). Returns NULL and
+ * writes the reason into `reason` when the file lacks it. */
+static char *reference_value(const data_file *df, const char *file, long line, const char *field, long count,
+                             char *reason, size_t reason_size) {
     if (strcmp(field, "lines") != 0)
         count = 1;
     if (line < 1 || count < 1 || (size_t)(line - 1 + count) > df->n_lines) {
-        printf("  %s:%ld: no such line (or fewer than %ld lines from there)\n", file, line, count);
+        snprintf(reason, reason_size, "%s:%ld: no such line (or fewer than %ld lines from there)", file, line, count);
         return NULL;
     }
     const char *raw = df->bytes + df->line_start[line - 1];
@@ -238,7 +239,7 @@ static char *reference_value(const data_file *df, const char *file, long line, c
     cJSON *record = cJSON_Parse(raw);
     const char *found = cJSON_GetStringValue(record ? json_field(record, field) : NULL);
     if (found == NULL) {
-        printf("  %s:%ld: no string field %s%s\n", file, line, field, record ? "" : " (invalid JSON)");
+        snprintf(reason, reason_size, "%s:%ld: no string field %s%s", file, line, field, record ? "" : " (invalid JSON)");
         cJSON_Delete(record);
         return NULL;
     }
@@ -248,9 +249,10 @@ static char *reference_value(const data_file *df, const char *file, long line, c
 }
 
 /* Rebuilds one benchmark string from its reference (prefix + value +
- * suffix) and checks its sha256. Returns NULL with a printed reason when
- * the data file does not contain the expected string. */
-static char *data_string_from_ref(const cJSON *ref, data_files *cache, const char *data_dir, size_t *len) {
+ * suffix) and checks its sha256. Returns NULL and writes the reason into
+ * `reason` when the data file does not contain the expected string. */
+static char *data_string_from_ref(const cJSON *ref, data_files *cache, const char *data_dir, size_t *len, char *reason,
+                                  size_t reason_size) {
     const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "file"));
     const char *field = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "field"));
     const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "prefix"));
@@ -264,7 +266,7 @@ static char *data_string_from_ref(const cJSON *ref, data_files *cache, const cha
     long count = cJSON_IsNumber(count_item) ? (long)count_item->valuedouble : 1;
 
     data_file *df = data_file_get(cache, data_dir, file);
-    char *value = reference_value(df, file, line, field, count);
+    char *value = reference_value(df, file, line, field, count, reason, reason_size);
     if (value == NULL)
         return NULL;
 
@@ -280,7 +282,8 @@ static char *data_string_from_ref(const cJSON *ref, data_files *cache, const cha
     char hex[65];
     chv_sha256_hex(text, *len, hex);
     if (strcmp(hex, sha256) != 0) {
-        printf("  %s:%ld field %s: sha256 %s differs from the fixture's %s\n", file, line, field, hex, sha256);
+        snprintf(reason, reason_size, "%s:%ld field %s: sha256 %s differs from the fixture's %s", file, line, field,
+                 hex, sha256);
         free(text);
         return NULL;
     }
@@ -307,9 +310,10 @@ static size_t load_data_strings(corpus *data) {
     int rc;
     while ((rc = chv_jsonl_next(reader, &ref, &err)) == 1) {
         size_t len = 0;
-        char *text = data_string_from_ref(ref, &cache, data_dir, &len);
-        if (text == NULL)
-            unreadable++;
+        char reason[1024];
+        char *text = data_string_from_ref(ref, &cache, data_dir, &len, reason, sizeof reason);
+        if (text == NULL && unreadable++ < MISMATCHES_SHOWN)
+            printf("  %s\n", reason);
 
         char label[512];
         snprintf(label, sizeof label, "%s:%d %s",
@@ -457,7 +461,10 @@ static void run_parity(const char *name, const char *folder) {
     corpus_free(&data);
     chv_tokenizer_free(tok);
 
-    ck_assert_msg(unreadable == 0, "%zu benchmark strings could not be rebuilt from CHEVAL_DATA_DIR", unreadable);
+    ck_assert_msg(unreadable == 0,
+                  "%zu benchmark strings could not be rebuilt from CHEVAL_DATA_DIR; point it at the unchanged "
+                  "benchmark files or regenerate the fixtures with scripts/make-tokenizer-fixtures",
+                  unreadable);
     ck_assert_msg(identical == checked, "parity %s: %zu of %zu strings differ from Hugging Face", name,
                   checked - identical, checked);
 }
