@@ -105,9 +105,8 @@ long tok_added_split(const tok_added_matcher *m, const char *s, size_t len,
         size_t start = pos, stop = pos + t->pattern_len;
         pos = stop;
 
-        /* single_word: the token must not touch a word character on either
-         * side; otherwise the match is dropped (the automaton still moves
-         * past it, as in HF). */
+        /* single_word: a match that touches a word character on either side
+         * is dropped. Matching still resumes after it, as in HF. */
         if (t->single_word) {
             int32_t cp;
             int start_space = start == 0 || !tok_is_word_char(last_char(s, start));
@@ -141,10 +140,9 @@ long tok_added_split(const tok_added_matcher *m, const char *s, size_t len,
             }
         }
 
-        /* NOTE: HF resumes matching at the end of the token itself, so a
-         * following token that starts inside the rstrip whitespace gives
-         * overlapping spans there; here matching resumes after the
-         * whitespace. */
+        /* NOTE: HF resumes matching at the end of the token itself. A next
+         * token that starts inside the rstrip whitespace then overlaps this
+         * span in HF, while here matching resumes after the whitespace. */
         if (start_offset < start && push_segment(&segs, &n, &cap, start_offset, start, -1) < 0)
             goto oom;
         if (push_segment(&segs, &n, &cap, start, stop, t->id) < 0)

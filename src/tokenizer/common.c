@@ -236,6 +236,8 @@ int tok_is_numeric(int32_t cp) {
 }
 
 int tok_is_word_char(int32_t cp) {
+    if (cp == 0x200C || cp == 0x200D)
+        return 1;
     if (tok_is_unicode14_addition(cp, "L") || tok_is_unicode14_addition(cp, "M") ||
         tok_is_unicode14_addition(cp, "Nd") || tok_is_unicode14_addition(cp, "Nl") ||
         tok_is_unicode14_addition(cp, "Pc"))

@@ -95,8 +95,8 @@ size_t tok_utf8_encode(int32_t cp, char out[4]);
 int tok_is_whitespace(int32_t cp);
 /* Rust's char::is_numeric: general category Nd, Nl or No. */
 int tok_is_numeric(int32_t cp);
-/* A word character as the Rust regex crate's \w (letter, mark, decimal
- * digit, connector punctuation). */
+/* A word character as the Rust regex crate's \w: a letter, letter number,
+ * mark, decimal digit, connector punctuation or joiner (U+200C, U+200D). */
 int tok_is_word_char(int32_t cp);
 
 /* ---- Unicode version tables (unicode_tables.c, generated) ------------ */

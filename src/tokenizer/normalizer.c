@@ -191,8 +191,8 @@ static int apply_strip(const tok_normalizer *norm, const char *text, size_t len,
     return tok_buf_append(out, text + start, end - start);
 }
 
-/* Returns the lowercase mapping of cp that Rust knows and utf8proc may
- * not, or -1. */
+/* Returns the lowercase mapping of cp from Rust's tables when utf8proc may
+ * lack it, or -1. */
 static int32_t rust_lowercase_addition(int32_t cp) {
     size_t lo = 0, hi = tok_rust_lowercase_additions_len;
     while (lo < hi) {

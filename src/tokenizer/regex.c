@@ -9,10 +9,10 @@
  * Some escapes mean different things in the two engines and are rewritten
  * before compiling. Oniguruma's \s is Unicode White_Space, while PCRE2's
  * also takes U+180E. Oniguruma's \w is a letter, mark, decimal digit or
- * connector punctuation, plus the Latin-1 digits and fractions
- * U+00B2, U+00B3, U+00B9 and U+00BC..U+00BE, which its Latin-1 table marks
- * as word characters (PCRE2's \w also takes other numbers such as U+2460),
- * and Oniguruma's \h is a hex digit (PCRE2's is horizontal space).
+ * connector punctuation. Its Latin-1 table also marks U+00B2, U+00B3,
+ * U+00B9 and U+00BC..U+00BE as word characters, while PCRE2's \w takes all
+ * numbers, such as U+2460. Oniguruma's \h is a hex digit, and PCRE2's is
+ * horizontal space.
  *
  * Oniguruma's Unicode tables are also newer than those of PCRE2 10.42
  * (Unicode 14.0), so \p{..} of a general category, \w and \d get the code

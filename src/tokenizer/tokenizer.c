@@ -56,7 +56,7 @@ static int json_ends_early(const char *text, size_t len) {
     return in_string || depth > 0;
 }
 
-/* Parses a JSON file; on a syntax error the message gives line and column. */
+/* Parses a JSON file. On a syntax error the message gives line and column. */
 static cJSON *parse_json_file(const char *path, chv_error *err) {
     size_t len;
     char *text = chv_read_file(path, &len, err);
@@ -315,12 +315,16 @@ static int load_config(chv_tokenizer *tok, const char *config_path, chv_error *e
         }
         int32_t bos_id = bos ? chv_tokenizer_token_to_id(tok, bos) : -1;
         int32_t eos_id = eos ? chv_tokenizer_token_to_id(tok, eos) : -1;
-        if ((add_bos && bos_id < 0) || (add_eos && eos_id < 0)) {
-            rc = chv_error_set(err, "%s: add_%s_token is true but %s_token \"%s\" is not in the "
-                                    "vocab",
-                               config_path, add_bos && bos_id < 0 ? "bos" : "eos",
-                               add_bos && bos_id < 0 ? "bos" : "eos",
-                               add_bos && bos_id < 0 ? (bos ? bos : "null") : (eos ? eos : "null"));
+        if (add_bos && bos_id < 0) {
+            rc = chv_error_set(err, "%s: add_bos_token is true but bos_token \"%s\" is not in the "
+                                    "vocab; set bos_token or add_bos_token",
+                               config_path, bos ? bos : "null");
+            break;
+        }
+        if (add_eos && eos_id < 0) {
+            rc = chv_error_set(err, "%s: add_eos_token is true but eos_token \"%s\" is not in the "
+                                    "vocab; set eos_token or add_eos_token",
+                               config_path, eos ? eos : "null");
             break;
         }
         tok_post_free(&tok->post);
@@ -345,7 +349,7 @@ chv_tokenizer *chv_tokenizer_load(const char *path, chv_error *err) {
         return NULL;
     }
 
-    /* path is the file itself or the folder that holds it. */
+    /* path is the file itself or the folder that contains it. */
     char *config_path = NULL;
     if (chv_dir_exists(path)) {
         tok->path = chv_path_join(path, "tokenizer.json");
@@ -405,8 +409,8 @@ void chv_tokenizer_free(chv_tokenizer *tok) {
 
 /* ---- Encoding ------------------------------------------------------------ */
 
-/* Pre-tokenizes and encodes one stretch of normalized text that holds no
- * added token. */
+/* Pre-tokenizes and encodes one stretch of normalized text that contains
+ * no added token. */
 static int encode_plain(chv_tokenizer *tok, const char *text, size_t len, int at_start,
                         tok_ids *out, chv_error *err) {
     tok_pieces pieces = {0};
