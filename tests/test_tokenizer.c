@@ -495,6 +495,19 @@ START_TEST(pretok_metaspace_first_after_added_token) {
 }
 END_TEST
 
+START_TEST(pretok_metaspace_first_after_strip) {
+    /* When the normalizer deletes the first characters, HF's alignment no
+     * longer starts at offset 0, so "first" does not prepend U+2581. */
+    chv_tokenizer *tok = load(
+        "{'normalizer':{'type':'Strip','strip_left':true,'strip_right':false},"
+        "'pre_tokenizer':{'type':'Metaspace','replacement':'\u2581','prepend_scheme':'first',"
+        "'split':true},'model':{'type':'BPE','vocab':" CHAR_VOCAB ",'merges':['\u2581 a']}}");
+    EXPECT_IDS(tok, "a", 0, 13);
+    EXPECT_IDS(tok, " a", 0, 3);
+    chv_tokenizer_free(tok);
+}
+END_TEST
+
 START_TEST(pretok_digits_and_whitespace) {
     EXPECT_PIECES("{'type':'Digits','individual_digits':true}", "a123b", "a|1|2|3|b");
     EXPECT_PIECES("{'type':'Digits','individual_digits':false}", "a123b4", "a|123|b|4");
@@ -541,6 +554,20 @@ START_TEST(added_tokens_strip_flags) {
     EXPECT_IDS(tok, "a xy b", 0, 3, 7, 18, 7, 4);
     EXPECT_IDS(tok, "axy", 0, 3, 14, 15);
     EXPECT_IDS(tok, "xyb", 0, 14, 15, 4);
+    chv_tokenizer_free(tok);
+}
+END_TEST
+
+START_TEST(added_tokens_rstrip_overlap) {
+    /* HF resumes matching right after "<r>", so " x" still matches inside
+     * the whitespace that rstrip took. */
+    chv_tokenizer *tok =
+        load("{'added_tokens':[" ADDED_TOKEN(16, "<r>", true, false, true, false, false) ","
+             ADDED_TOKEN(17, " x", true, false, false, false, false) "],"
+             "'model':{'type':'BPE','vocab':" CHAR_VOCAB ",'merges':[]}}");
+    EXPECT_IDS(tok, "<r> x", 0, 16, 17);
+    EXPECT_IDS(tok, "<r>  xa", 0, 16, 17, 3);
+    EXPECT_IDS(tok, "<r>  a", 0, 16, 3);
     chv_tokenizer_free(tok);
 }
 END_TEST
@@ -960,10 +987,12 @@ int main(void) {
     tcase_add_test(tc, pretok_split_regex_anchors);
     tcase_add_test(tc, pretok_metaspace);
     tcase_add_test(tc, pretok_metaspace_first_after_added_token);
+    tcase_add_test(tc, pretok_metaspace_first_after_strip);
     tcase_add_test(tc, pretok_digits_and_whitespace);
 
     tcase_add_test(tc, added_tokens_longest_match);
     tcase_add_test(tc, added_tokens_strip_flags);
+    tcase_add_test(tc, added_tokens_rstrip_overlap);
     tcase_add_test(tc, added_tokens_normalized);
     tcase_add_test(tc, added_tokens_split_before_normalizer);
     tcase_add_test(tc, added_tokens_ids_follow_hf);

@@ -140,16 +140,15 @@ long tok_added_split(const tok_added_matcher *m, const char *s, size_t len,
             }
         }
 
-        /* NOTE: HF resumes matching at the end of the token itself. A next
-         * token that starts inside the rstrip whitespace then overlaps this
-         * span in HF, while here matching resumes after the whitespace. */
+        /* Matching resumes at the end of the token itself, as in HF, so the
+         * next token may start inside the whitespace that rstrip took. The
+         * spans then overlap, but each token still gives its id once. */
         if (start_offset < start && push_segment(&segs, &n, &cap, start_offset, start, -1) < 0)
             goto oom;
         if (push_segment(&segs, &n, &cap, start, stop, t->id) < 0)
             goto oom;
-        start_offset = stop;
-        if (pos < stop)
-            pos = stop;
+        if (stop > start_offset)
+            start_offset = stop;
     }
     if (start_offset < len && push_segment(&segs, &n, &cap, start_offset, len, -1) < 0)
         goto oom;

@@ -194,6 +194,12 @@ void tok_normalizer_free(tok_normalizer *norm);
 /* Normalizes text[0..len) into a malloc'd string (*out, *out_len). */
 int tok_normalizer_apply(const tok_normalizer *norm, const char *text, size_t len, char **out,
                          size_t *out_len, chv_error *err);
+/* The same, and sets *start_dropped when the normalizer deleted the first
+ * character(s), so that the result no longer starts at offset 0 of the
+ * text in HF's alignment (Metaspace's prepend_scheme "first" checks it). */
+int tok_normalizer_apply_tracked(const tok_normalizer *norm, const char *text, size_t len,
+                                 char **out, size_t *out_len, int *start_dropped,
+                                 chv_error *err);
 
 /* ---- Pre-tokenizers ----------------------------------------------------- */
 

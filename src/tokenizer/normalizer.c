@@ -147,13 +147,16 @@ fail:
     return NULL;
 }
 
-/* Replaces every match of pattern with content. */
+/* Replaces every match of pattern with content. Deleting a match at the
+ * start drops the start; replacing it keeps the start aligned. */
 static int apply_replace(const tok_normalizer *norm, const char *text, size_t len, tok_buf *out,
-                         chv_error *err) {
+                         int *start_dropped, chv_error *err) {
     tok_span *spans = NULL;
     long n = tok_regex_find_all(norm->pattern, text, len, &spans, err);
     if (n < 0)
         return -1;
+    if (n > 0 && spans[0].start == 0 && spans[0].end > 0 && norm->content[0] == '\0')
+        *start_dropped = 1;
     size_t pos = 0, content_len = strlen(norm->content);
     int rc = 0;
     for (long i = 0; i < n && rc == 0; i++) {
@@ -166,7 +169,8 @@ static int apply_replace(const tok_normalizer *norm, const char *text, size_t le
     return rc < 0 ? chv_error_set(err, "out of memory") : 0;
 }
 
-static int apply_strip(const tok_normalizer *norm, const char *text, size_t len, tok_buf *out) {
+static int apply_strip(const tok_normalizer *norm, const char *text, size_t len, tok_buf *out,
+                       int *start_dropped) {
     size_t start = 0, end = len;
     int32_t cp;
     if (norm->strip_left) {
@@ -177,6 +181,8 @@ static int apply_strip(const tok_normalizer *norm, const char *text, size_t len,
             start += n;
         }
     }
+    if (start > 0)
+        *start_dropped = 1;
     if (norm->strip_right) {
         while (end > start) {
             size_t b = end - 1;
@@ -235,13 +241,15 @@ static int apply_lowercase(const char *text, size_t len, tok_buf *out) {
 /* Removes combining marks, as HF's StripAccents does; it is meant to
  * follow NFD or NFKD. The marks are those of HF's Unicode 9.0 table
  * (general category Mn, Mc or Me then), not utf8proc's. */
-static int apply_strip_accents(const char *text, size_t len, tok_buf *out) {
+static int apply_strip_accents(const char *text, size_t len, tok_buf *out, int *start_dropped) {
     size_t i = 0;
     while (i < len) {
         int32_t cp;
         size_t n = tok_utf8_decode(text + i, len - i, &cp);
         int is_mark = cp >= 0x300 &&
                       tok_in_ranges(tok_hf_combining_marks, tok_hf_combining_marks_len, cp);
+        if (is_mark && out->len == 0)
+            *start_dropped = 1;
         if (!is_mark && tok_buf_append(out, text + i, n) < 0)
             return -1;
         i += n;
@@ -299,8 +307,10 @@ static int apply_unicode_form(norm_type type, const char *text, size_t len, tok_
     return utf8proc_form(options, text + start, len - start, out, err);
 }
 
+/* Applies one normalizer. Only Strip, Replace and StripAccents can delete
+ * the first characters (the Unicode forms never delete a character). */
 static int apply_one(const tok_normalizer *norm, const char *text, size_t len, tok_buf *out,
-                     chv_error *err) {
+                     int *start_dropped, chv_error *err) {
     switch (norm->type) {
     case NORM_SEQUENCE: {
         char *cur = malloc(len + 1);
@@ -311,7 +321,8 @@ static int apply_one(const tok_normalizer *norm, const char *text, size_t len, t
         for (size_t i = 0; i < norm->n_children; i++) {
             char *next;
             size_t next_len;
-            if (tok_normalizer_apply(norm->children[i], cur, cur_len, &next, &next_len, err) < 0) {
+            if (tok_normalizer_apply_tracked(norm->children[i], cur, cur_len, &next, &next_len,
+                                             start_dropped, err) < 0) {
                 free(cur);
                 return -1;
             }
@@ -329,11 +340,15 @@ static int apply_one(const tok_normalizer *norm, const char *text, size_t len, t
             return chv_error_set(err, "out of memory");
         return tok_buf_append(out, text, len) < 0 ? chv_error_set(err, "out of memory") : 0;
     case NORM_REPLACE:
-        return apply_replace(norm, text, len, out, err);
+        return apply_replace(norm, text, len, out, start_dropped, err);
     case NORM_STRIP:
-        return apply_strip(norm, text, len, out) < 0 ? chv_error_set(err, "out of memory") : 0;
+        return apply_strip(norm, text, len, out, start_dropped) < 0
+                   ? chv_error_set(err, "out of memory")
+                   : 0;
     case NORM_STRIP_ACCENTS:
-        return apply_strip_accents(text, len, out) < 0 ? chv_error_set(err, "out of memory") : 0;
+        return apply_strip_accents(text, len, out, start_dropped) < 0
+                   ? chv_error_set(err, "out of memory")
+                   : 0;
     case NORM_LOWERCASE:
         return apply_lowercase(text, len, out) < 0 ? chv_error_set(err, "out of memory") : 0;
     default:
@@ -343,8 +358,15 @@ static int apply_one(const tok_normalizer *norm, const char *text, size_t len, t
 
 int tok_normalizer_apply(const tok_normalizer *norm, const char *text, size_t len, char **out,
                          size_t *out_len, chv_error *err) {
+    int start_dropped = 0;
+    return tok_normalizer_apply_tracked(norm, text, len, out, out_len, &start_dropped, err);
+}
+
+int tok_normalizer_apply_tracked(const tok_normalizer *norm, const char *text, size_t len,
+                                 char **out, size_t *out_len, int *start_dropped,
+                                 chv_error *err) {
     tok_buf buf = {0};
-    if (apply_one(norm, text, len, &buf, err) < 0) {
+    if (apply_one(norm, text, len, &buf, start_dropped, err) < 0) {
         free(buf.data);
         return -1;
     }

@@ -313,9 +313,6 @@ static int apply_metaspace(const tok_pretokenizer *pre, const tok_piece *piece, 
     /* Spaces become the replacement character. */
     int32_t first;
     tok_utf8_decode(piece->text, piece->len, &first);
-    /* NOTE: HF's "first" tests the piece's offset in the original text
-     * through its alignments. at_start differs from that test only when a
-     * normalizer deleted the first characters of the input. */
     int prepend = 0;
     if (pre->prepend == PREPEND_ALWAYS)
         prepend = first != pre->replacement && first != ' ';

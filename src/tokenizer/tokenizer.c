@@ -431,9 +431,12 @@ static int encode_segment(chv_tokenizer *tok, const char *text, size_t len, int 
                           tok_ids *out, chv_error *err) {
     char *norm = NULL;
     size_t norm_len = len;
+    int start_dropped = 0;
     if (tok->normalizer != NULL &&
-        tok_normalizer_apply(tok->normalizer, text, len, &norm, &norm_len, err) < 0)
+        tok_normalizer_apply_tracked(tok->normalizer, text, len, &norm, &norm_len, &start_dropped,
+                                     err) < 0)
         return -1;
+    at_start = at_start && !start_dropped;
     const char *s = norm != NULL ? norm : text;
 
     tok_segment *segs = NULL;
