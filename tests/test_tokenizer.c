@@ -802,11 +802,13 @@ START_TEST(error_bad_merges_and_ids) {
     EXPECT_LOAD_ERROR("{'model':{'type':'BPE','vocab':{'a':0,'b':1},'merges':['ab']}}",
                       "merge 0 \"ab\" is not two tokens");
     EXPECT_LOAD_ERROR("{'model':{'type':'BPE','vocab':{'a':0,'b':-1},'merges':[]}}",
-                      "tokenizer.json", "vocab id of token \"b\" is out of range");
+                      "tokenizer.json", "vocab id -1 of token \"b\" is out of range");
     EXPECT_LOAD_ERROR("{'model':{'type':'BPE','vocab':{'a':0,'b':4294967296},'merges':[]}}",
-                      "vocab id of token \"b\" is out of range");
+                      "vocab id 4.29497e+09 of token \"b\" is out of range");
     EXPECT_LOAD_ERROR("{'model':{'type':'BPE','vocab':{'a':0.5},'merges':[]}}",
-                      "vocab id of token \"a\" is out of range");
+                      "vocab id 0.5 of token \"a\" is out of range");
+    EXPECT_LOAD_ERROR("{'model':{'type':'BPE','vocab':{'a':'0'},'merges':[]}}",
+                      "vocab id of token \"a\" is not a number");
     EXPECT_LOAD_ERROR("{'added_tokens':[{'id':-3,'content':'x'}],'model':{'type':'BPE',"
                       "'vocab':{'a':0},'merges':[]}}",
                       "added token \"x\" has id -3, which is out of range");

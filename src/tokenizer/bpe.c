@@ -387,12 +387,15 @@ static int parse_vocab(tok_bpe *bpe, const cJSON *vocab, const char *file, chv_e
     bpe->max_id = -1;
     const cJSON *entry;
     cJSON_ArrayForEach(entry, vocab) {
-        double v = cJSON_IsNumber(entry) ? entry->valuedouble : -1;
-        if (!cJSON_IsNumber(entry) || v < 0 || v > TOK_MAX_ID || v != (double)(int32_t)v)
+        if (!cJSON_IsNumber(entry))
+            return chv_error_set(err, "%s: model vocab id of token \"%s\" is not a number", file,
+                                 entry->string);
+        double v = entry->valuedouble;
+        if (v < 0 || v > TOK_MAX_ID || v != (double)(int32_t)v)
             return chv_error_set(err,
-                                 "%s: model vocab id of token \"%s\" is out of range (ids must be "
-                                 "integers from 0 to %d)",
-                                 file, entry->string, TOK_MAX_ID);
+                                 "%s: model vocab id %g of token \"%s\" is out of range (ids must "
+                                 "be integers from 0 to %d)",
+                                 file, v, entry->string, TOK_MAX_ID);
         int32_t id = (int32_t)v;
         if (tok_strmap_put(&bpe->vocab, entry->string, strlen(entry->string), id) < 0)
             return chv_error_set(err, "out of memory");
