@@ -1,5 +1,6 @@
 /* Growable arrays, the string hash map, Unicode predicates and JSON helpers
  * used by the tokenizer. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,39 @@ int tok_is_whitespace(int32_t cp) {
            cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
+/* Tables built once for all tokenizers. pthread_once makes the first use
+ * safe when tokenizers run in several threads. */
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+static tok_byte_alphabet byte_alphabet;
+static int32_t first_unicode14_addition;
+
+static void build_tables(void) {
+    int32_t next = 0x100;
+    for (int b = 0; b < 0x144; b++)
+        byte_alphabet.byte_of[b] = -1;
+    for (int b = 0; b < 256; b++) {
+        int printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+        int32_t cp = printable ? b : next++;
+        char tmp[4];
+        byte_alphabet.char_of[b] = cp;
+        byte_alphabet.utf8_len[b] = (unsigned char)tok_utf8_encode(cp, tmp);
+        memcpy(byte_alphabet.utf8[b], tmp, byte_alphabet.utf8_len[b]);
+        byte_alphabet.byte_of[cp] = (int16_t)b;
+    }
+
+    first_unicode14_addition = INT32_MAX;
+    for (size_t i = 0; i < tok_unicode14_additions_len; i++) {
+        const tok_category_ranges *c = &tok_unicode14_additions[i];
+        if (c->len > 0 && c->ranges[0].first < first_unicode14_addition)
+            first_unicode14_addition = c->ranges[0].first;
+    }
+}
+
+const tok_byte_alphabet *tok_byte_alphabet_get(void) {
+    pthread_once(&tables_once, build_tables);
+    return &byte_alphabet;
+}
+
 int tok_in_ranges(const tok_range *ranges, size_t len, int32_t cp) {
     size_t lo = 0, hi = len;
     while (lo < hi) {
@@ -206,15 +240,8 @@ int tok_in_ranges(const tok_range *ranges, size_t len, int32_t cp) {
 
 int tok_is_unicode14_addition(int32_t cp, const char *prefix) {
     /* Most text never reaches the first added code point. */
-    static int32_t first = -1;
-    if (first < 0) {
-        first = INT32_MAX;
-        for (size_t i = 0; i < tok_unicode14_additions_len; i++) {
-            if (tok_unicode14_additions[i].len > 0 && tok_unicode14_additions[i].ranges[0].first < first)
-                first = tok_unicode14_additions[i].ranges[0].first;
-        }
-    }
-    if (cp < first)
+    pthread_once(&tables_once, build_tables);
+    if (cp < first_unicode14_addition)
         return 0;
 
     size_t n = strlen(prefix);

@@ -99,6 +99,18 @@ int tok_is_numeric(int32_t cp);
  * mark, decimal digit, connector punctuation or joiner (U+200C, U+200D). */
 int tok_is_word_char(int32_t cp);
 
+/* GPT-2's byte-level alphabet: printable Latin-1 bytes stand for
+ * themselves, the other 68 bytes map to U+0100..U+0143 in byte order. */
+typedef struct tok_byte_alphabet {
+    int32_t char_of[256];         /* byte -> code point */
+    char utf8[256][2];            /* byte -> UTF-8 of its code point */
+    unsigned char utf8_len[256];
+    int16_t byte_of[0x144];       /* code point -> byte, or -1 */
+} tok_byte_alphabet;
+
+/* Returns the alphabet, built once (thread-safe). */
+const tok_byte_alphabet *tok_byte_alphabet_get(void);
+
 /* ---- Unicode version tables (unicode_tables.c, generated) ------------ */
 
 /* A closed range of code points. */

@@ -5,7 +5,7 @@
  * Ownership: chv_tokenizer_load returns a tokenizer that the caller frees
  * with chv_tokenizer_free. Encoding keeps a cache of pre-token results
  * inside the tokenizer, so one tokenizer must not be used by two threads at
- * once.
+ * once. Separate tokenizers may run in separate threads.
  *
  * Invalid UTF-8 in input text: each invalid sequence is replaced with
  * U+FFFD before encoding, as Python's bytes.decode(errors="replace") does,
