@@ -696,10 +696,39 @@ START_TEST(config_llama_rebuilds_post_processor) {
     EXPECT_IDS(tok, "a", 1, 1, 3);
     chv_tokenizer_free(tok);
 
+    /* A config that names the slow class gets the fast one's behaviour. */
+    tok = load_with_config(json, "{'tokenizer_class':'LlamaTokenizer','add_bos_token':false}");
+    EXPECT_IDS(tok, "a", 1, 3);
+    chv_tokenizer_free(tok);
+
     /* Other classes keep the file's post-processor. */
     tok = load_with_config(json, "{'tokenizer_class':'PreTrainedTokenizerFast',"
                                  "'add_bos_token':false}");
     EXPECT_IDS(tok, "a", 1, 1, 3, 2);
+    chv_tokenizer_free(tok);
+}
+END_TEST
+
+START_TEST(config_gpt2_add_prefix_space) {
+    /* GPT2TokenizerFast sets the ByteLevel add_prefix_space from the config
+     * (default false), whatever tokenizer.json says. */
+    const char *json = "{'pre_tokenizer':{'type':'ByteLevel','add_prefix_space':true,"
+                       "'trim_offsets':true,'use_regex':true},'model':{'type':'BPE','vocab':"
+                       "{'a':0,'\u0120':1,'\u0120a':2},'merges':['\u0120 a']}}";
+    chv_tokenizer *tok = load(json);
+    EXPECT_IDS(tok, "a", 0, 2);
+    chv_tokenizer_free(tok);
+
+    tok = load_with_config(json, "{'tokenizer_class':'GPT2TokenizerFast'}");
+    EXPECT_IDS(tok, "a", 0, 0);
+    chv_tokenizer_free(tok);
+
+    tok = load_with_config(json, "{'tokenizer_class':'GPT2TokenizerFast','add_prefix_space':true}");
+    EXPECT_IDS(tok, "a", 0, 2);
+    chv_tokenizer_free(tok);
+
+    tok = load_with_config(json, "{'tokenizer_class':'GPT2Tokenizer'}");
+    EXPECT_IDS(tok, "a", 0, 0);
     chv_tokenizer_free(tok);
 }
 END_TEST
@@ -1003,6 +1032,7 @@ int main(void) {
     tcase_add_test(tc, post_roberta_bert_sequence);
     tcase_add_test(tc, config_tokens_and_max_length);
     tcase_add_test(tc, config_llama_rebuilds_post_processor);
+    tcase_add_test(tc, config_gpt2_add_prefix_space);
 
     tcase_add_test(tc, decode_metaspace_sequence);
 

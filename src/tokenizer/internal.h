@@ -219,6 +219,9 @@ typedef struct tok_pretokenizer tok_pretokenizer;
 
 tok_pretokenizer *tok_pretokenizer_parse(const cJSON *json, const char *file, chv_error *err);
 void tok_pretokenizer_free(tok_pretokenizer *pre);
+/* Sets add_prefix_space when pre is a ByteLevel pre-tokenizer (not inside
+ * a Sequence). Returns 1 when it was one, else 0. */
+int tok_pretokenizer_set_prefix_space(tok_pretokenizer *pre, int add_prefix_space);
 /* Splits every piece in *pieces further, replacing its contents. */
 int tok_pretokenizer_apply(const tok_pretokenizer *pre, tok_pieces *pieces, chv_error *err);
 

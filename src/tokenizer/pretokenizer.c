@@ -395,6 +395,13 @@ int tok_pretokenizer_apply(const tok_pretokenizer *pre, tok_pieces *pieces, chv_
     return 0;
 }
 
+int tok_pretokenizer_set_prefix_space(tok_pretokenizer *pre, int add_prefix_space) {
+    if (pre->type != PRE_BYTE_LEVEL)
+        return 0;
+    pre->add_prefix_space = add_prefix_space;
+    return 1;
+}
+
 /* ---- Parsing ------------------------------------------------------------ */
 
 void tok_pretokenizer_free(tok_pretokenizer *pre) {

@@ -265,16 +265,53 @@ static int build_id_table(chv_tokenizer *tok, chv_error *err) {
     return 0;
 }
 
-/* The tokenizer classes whose transformers constructor rebuilds the
+/* The tokenizer classes whose fast constructor in transformers rebuilds the
  * post-processor from add_bos_token and add_eos_token, with their default
  * BOS and EOS strings. */
 static const struct {
     const char *name, *bos, *eos;
 } llama_like_classes[] = {
-    {"LlamaTokenizerFast", "<s>", "</s>"},
-    {"CodeLlamaTokenizerFast", "<s>", "</s>"},
-    {"GemmaTokenizerFast", "<bos>", "<eos>"},
+    {"LlamaTokenizer", "<s>", "</s>"},
+    {"CodeLlamaTokenizer", "<s>", "</s>"},
+    {"GemmaTokenizer", "<bos>", "<eos>"},
 };
+
+/* Returns 1 when tokenizer_class names `base` or its fast variant: configs
+ * often name the slow class ("LlamaTokenizer"), and AutoTokenizer then
+ * loads the fast one ("LlamaTokenizerFast"). */
+static int class_is(const cJSON *cls, const char *base) {
+    if (!cJSON_IsString(cls))
+        return 0;
+    size_t n = strlen(base);
+    return strncmp(cls->valuestring, base, n) == 0 &&
+           (cls->valuestring[n] == '\0' || strcmp(cls->valuestring + n, "Fast") == 0);
+}
+
+/* The byte-level tokenizer classes whose fast constructor in transformers
+ * sets the ByteLevel pre-tokenizer's add_prefix_space from
+ * tokenizer_config.json (default false). */
+static const char *const prefix_space_classes[] = {
+    "GPT2Tokenizer",  "GPTNeoXTokenizer", "CodeGenTokenizer",
+    "BloomTokenizer", "RobertaTokenizer", "BartTokenizer",
+};
+
+static int apply_prefix_space(chv_tokenizer *tok, const cJSON *config, const char *config_path,
+                              chv_error *err) {
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(config, "tokenizer_class");
+    if (tok->pretokenizer == NULL)
+        return 0;
+    for (size_t k = 0; k < sizeof prefix_space_classes / sizeof prefix_space_classes[0]; k++) {
+        if (!class_is(cls, prefix_space_classes[k]))
+            continue;
+        int add_prefix_space;
+        if (tok_json_bool(config, "add_prefix_space", 0, &add_prefix_space, config_path,
+                          "tokenizer_config", err) < 0)
+            return -1;
+        tok_pretokenizer_set_prefix_space(tok->pretokenizer, add_prefix_space);
+        return 0;
+    }
+    return 0;
+}
 
 static int load_config(chv_tokenizer *tok, const char *config_path, chv_error *err) {
     tok->bos_id = tok->post.prefix.len > 0 ? tok->post.prefix.data[0] : -1;
@@ -291,12 +328,16 @@ static int load_config(chv_tokenizer *tok, const char *config_path, chv_error *e
     if (cJSON_IsNumber(max_len) && max_len->valuedouble > 0 && max_len->valuedouble <= 1e9)
         tok->model_max_length = (long)max_len->valuedouble;
 
+    if (apply_prefix_space(tok, config, config_path, err) < 0) {
+        cJSON_Delete(config);
+        return -1;
+    }
+
     const char *bos = config_token(config, "bos_token");
     const char *eos = config_token(config, "eos_token");
     const cJSON *cls = cJSON_GetObjectItemCaseSensitive(config, "tokenizer_class");
-    for (size_t k = 0; cJSON_IsString(cls) && k < sizeof llama_like_classes / sizeof llama_like_classes[0];
-         k++) {
-        if (strcmp(cls->valuestring, llama_like_classes[k].name) != 0)
+    for (size_t k = 0; k < sizeof llama_like_classes / sizeof llama_like_classes[0]; k++) {
+        if (!class_is(cls, llama_like_classes[k].name))
             continue;
         /* transformers passes these defaults when the config omits them
          * (an explicit null keeps the token unset). */
