@@ -313,6 +313,9 @@ static int apply_prefix_space(chv_tokenizer *tok, const cJSON *config, const cha
     return 0;
 }
 
+/* Reads tokenizer_config.json when it exists.
+ * NOTE: tokens listed only in its added_tokens_decoder are not added,
+ * while transformers adds them. */
 static int load_config(chv_tokenizer *tok, const char *config_path, chv_error *err) {
     tok->bos_id = tok->post.prefix.len > 0 ? tok->post.prefix.data[0] : -1;
     tok->eos_id = tok->post.suffix.len > 0 ? tok->post.suffix.data[tok->post.suffix.len - 1] : -1;
