@@ -83,7 +83,7 @@ fi
 # The samples folder holds files of the same names; official files there
 # would overwrite them and would no longer be flagged as samples' scores.
 if [ -f "$dest/SAMPLES.md" ] && [ "$check_only" -eq 0 ]; then
-    die_usage "'$dest' holds the bundled samples (it contains SAMPLES.md); fetch into data/ or another folder"
+    die_usage "'$dest' is the bundled samples folder (it contains SAMPLES.md); fetch into data/ or another folder"
 fi
 
 if command -v sha256sum >/dev/null 2>&1; then

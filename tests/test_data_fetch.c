@@ -244,7 +244,7 @@ START_TEST(fetch_rejects_samples_folder) {
     test_output r;
     run_fetch(&m, "", &r);
     ck_assert_int_eq(r.status, 2);
-    assert_contains(r.err, "holds the bundled samples");
+    assert_contains(r.err, "is the bundled samples folder");
     test_output_free(&r);
     free_mirror(&m);
 }

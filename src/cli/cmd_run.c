@@ -407,7 +407,7 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
 
     int sample_data = uses_sample_data(a, tasks, n_tasks);
     if (sample_data)
-        chv_log_warn("%s holds the project's sample documents, not the benchmarks: their scores "
+        chv_log_warn("%s contains the project's sample documents, not the benchmarks: their scores "
                      "say nothing about a model. To evaluate on the official files, run "
                      "scripts/fetch-data.sh and leave out --data-dir", a->data_dir);
 
