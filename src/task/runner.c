@@ -290,6 +290,20 @@ static int aggregate_groups(chv_run_result *run, chv_error *err) {
     return 0;
 }
 
+static int add_failure(chv_run_result *run, const chv_task_def *task, const char *message) {
+    chv_task_failure *grown = realloc(run->failures, (run->n_failures + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    run->failures = grown;
+    char *copy = strdup(message);
+    if (copy == NULL)
+        return -1;
+    run->failures[run->n_failures].task = task;
+    run->failures[run->n_failures].message = copy;
+    run->n_failures++;
+    return 0;
+}
+
 int chv_run_tasks(const chv_task_def *const *tasks, size_t n, const chv_run_options *options,
                   const chv_backend *backend, chv_run_result *run, chv_error *err) {
     memset(run, 0, sizeof *run);
@@ -297,23 +311,38 @@ int chv_run_tasks(const chv_task_def *const *tasks, size_t n, const chv_run_opti
     if (run->tasks == NULL)
         return chv_error_set(err, "out of memory");
 
+    chv_error task_err, first = {{0}};
     for (size_t i = 0; i < n; i++) {
         chv_task_result *result = &run->tasks[run->n_tasks];
-        if (run_one(tasks[i], options, backend, result, err) != 0) {
-            free(result->path);
-            memset(result, 0, sizeof *result);
-            return -1;
+        if (run_one(tasks[i], options, backend, result, &task_err) == 0) {
+            run->n_tasks++;
+            continue;
         }
-        run->n_tasks++;
+
+        free(result->path);
+        memset(result, 0, sizeof *result);
+        chv_log_error("task failed and has no results: %s", task_err.message);
+        if (add_failure(run, tasks[i], task_err.message) != 0)
+            return chv_error_set(err, "out of memory recording the failure of %s", tasks[i]->name);
+        if (run->n_failures == 1)
+            first = task_err;
     }
-    return aggregate_groups(run, err);
+
+    if (aggregate_groups(run, err) != 0)
+        return -1;
+    if (run->n_failures > 0)
+        return chv_error_set(err, "%s", first.message);
+    return 0;
 }
 
 void chv_run_result_free(chv_run_result *run) {
     for (size_t i = 0; i < run->n_tasks; i++)
         free(run->tasks[i].path);
+    for (size_t i = 0; i < run->n_failures; i++)
+        free(run->failures[i].message);
     free(run->tasks);
     free(run->groups);
+    free(run->failures);
     memset(run, 0, sizeof *run);
 }
 
