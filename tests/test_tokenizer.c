@@ -249,6 +249,8 @@ START_TEST(bpe_unknown_and_fuse) {
     /* Without unk_token, unknown characters are dropped, as in HF. */
     tok = load("{'model':{'type':'BPE','vocab':" CHAR_VOCAB ",'merges':[],'unk_token':null}}");
     EXPECT_IDS(tok, "azqb", 0, 3, 4);
+    EXPECT_NO_IDS(tok, "zq", 0);
+    EXPECT_NO_IDS(tok, "zq", 0); /* the second time from the cache */
     chv_tokenizer_free(tok);
 }
 END_TEST
