@@ -203,9 +203,14 @@ START_TEST(bpe_merges_as_pairs) {
 END_TEST
 
 START_TEST(bpe_leftmost_pair_first) {
-    /* Equal ranks merge from the left: aaa = ab? no; with only "c d",
-     * "cdcd" merges both pairs, and in "ccd" only the right pair exists. */
-    chv_tokenizer *tok = load("{'model':{'type':'BPE','vocab':" CHAR_VOCAB ",'merges':['c d']}}");
+    /* Equal ranks merge from the left, so "aaa" is aa + a, not a + aa. */
+    chv_tokenizer *tok = load("{'model':{'type':'BPE','vocab':{'a':0,'aa':1},'merges':['a a']}}");
+    EXPECT_IDS(tok, "aaa", 0, 1, 0);
+    EXPECT_IDS(tok, "aaaaa", 0, 1, 1, 0);
+    chv_tokenizer_free(tok);
+
+    /* With only "c d", both pairs in "cdcd" merge and "ccd" keeps its first c. */
+    tok = load("{'model':{'type':'BPE','vocab':" CHAR_VOCAB ",'merges':['c d']}}");
     EXPECT_IDS(tok, "cdcd", 0, 11, 11);
     EXPECT_IDS(tok, "ccd", 0, 5, 11);
     chv_tokenizer_free(tok);
@@ -244,6 +249,8 @@ START_TEST(bpe_unknown_and_fuse) {
     /* Without unk_token, unknown characters are dropped, as in HF. */
     tok = load("{'model':{'type':'BPE','vocab':" CHAR_VOCAB ",'merges':[],'unk_token':null}}");
     EXPECT_IDS(tok, "azqb", 0, 3, 4);
+    EXPECT_NO_IDS(tok, "zq", 0);
+    EXPECT_NO_IDS(tok, "zq", 0); /* the second time from the cache */
     chv_tokenizer_free(tok);
 }
 END_TEST

@@ -125,7 +125,8 @@ static void cache_put(tok_bpe *bpe, const char *key, size_t len, uint32_t hash,
     }
     memcpy(k, key, len);
     k[len] = '\0';
-    memcpy(v, ids, n_ids * sizeof *v);
+    if (n_ids > 0)
+        memcpy(v, ids, n_ids * sizeof *v);
     *e = (cache_entry){k, (uint32_t)len, hash, v, (uint32_t)n_ids};
     bpe->cache_count++;
 }
@@ -347,7 +348,8 @@ int tok_bpe_encode(tok_bpe *bpe, const char *text, size_t len, tok_ids *out, chv
             }
         }
         if (rc == 0 && len <= BPE_CACHE_MAX_KEY)
-            cache_put(bpe, text, len, hash, out->data + start, out->len - start);
+            cache_put(bpe, text, len, hash, out->len > start ? out->data + start : NULL,
+                      out->len - start);
     }
     free(syms);
     free(heap);
