@@ -379,8 +379,24 @@ chv_model *chv_model_load(const char *dir, chv_error *err) {
         chv_error_set(err, "out of memory");
         goto fail;
     }
+    if (chv_file_exists(dir)) {
+        /* A common slip: passing model.safetensors instead of its folder. */
+        chv_error_set(err, "%s is a file, not a model folder: --model takes the folder that holds "
+                      "config.json and the .safetensors files", dir);
+        goto fail;
+    }
     if (!chv_dir_exists(dir)) {
         chv_error_set(err, "%s: model folder not found", dir);
+        goto fail;
+    }
+    char *config_path = chv_path_join(dir, "config.json");
+    int has_config = config_path != NULL && chv_file_exists(config_path);
+    free(config_path);
+    if (!has_config) {
+        /* For example a tokenizer-only folder. */
+        chv_error_set(err, "%s is not a Hugging Face model folder: config.json is missing (a model "
+                      "folder holds config.json and model.safetensors or "
+                      "model.safetensors.index.json)", dir);
         goto fail;
     }
 

@@ -9,10 +9,15 @@
  * Some escapes mean different things in the two engines and are rewritten
  * before compiling. Oniguruma's \s is Unicode White_Space, while PCRE2's
  * also takes U+180E. Oniguruma's \w is a letter, mark, decimal digit or
- * connector punctuation, plus the Latin-1 digits and fractions
- * U+00B2, U+00B3, U+00B9 and U+00BC..U+00BE, which its Latin-1 table marks
- * as word characters (PCRE2's \w also takes other numbers such as U+2460),
- * and Oniguruma's \h is a hex digit (PCRE2's is horizontal space).
+ * connector punctuation. Its Latin-1 table also marks U+00B2, U+00B3,
+ * U+00B9 and U+00BC..U+00BE as word characters, while PCRE2's \w takes all
+ * numbers, such as U+2460. Oniguruma's \h is a hex digit, and PCRE2's is
+ * horizontal space.
+ *
+ * Oniguruma's Unicode tables are also newer than those of PCRE2 10.42
+ * (Unicode 14.0), so \p{..} of a general category, \w and \d get the code
+ * points that Oniguruma assigns and Unicode 14.0 does not
+ * (tok_unicode14_additions).
  *
  * NOTE: \b and \B still use PCRE2's notion of a word character, and \W,
  * \S or \H inside a character class is left as PCRE2 reads it.
@@ -20,6 +25,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,8 +44,121 @@ struct tok_regex {
     "\\t-\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"           \
     "\\x{205F}\\x{3000}"
 
-/* Rewrites Oniguruma's \s, \S, \w, \W, \h and \H for PCRE2. Returns a malloc'd
- * pattern or NULL when out of memory. */
+/* Appends, as class items, the code points of tok_unicode14_additions in
+ * the categories that start with prefix. */
+static int append_additions(tok_buf *out, const char *prefix) {
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i < tok_unicode14_additions_len; i++) {
+        const tok_category_ranges *c = &tok_unicode14_additions[i];
+        if (strncmp(c->category, prefix, n) != 0)
+            continue;
+        for (size_t k = 0; k < c->len; k++) {
+            char item[40];
+            snprintf(item, sizeof item, "\\x{%X}-\\x{%X}", (unsigned)c->ranges[k].first,
+                     (unsigned)c->ranges[k].last);
+            if (tok_buf_append(out, item, strlen(item)) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Appends a class for Oniguruma's \w, \d or \p{category}: `items` plus
+ * the added code points of each category in `categories` (a list of
+ * prefixes separated by spaces). Inside a class only the items are written;
+ * outside, they are wrapped in [...] or, when negated, [^...]. */
+static int append_class(tok_buf *out, int in_class, int negated, const char *items,
+                        const char *categories) {
+    int rc = 0;
+    if (!in_class)
+        rc |= tok_buf_append(out, negated ? "[^" : "[", negated ? 2 : 1);
+    rc |= tok_buf_append(out, items, strlen(items));
+    char prefix[8];
+    for (const char *p = categories; *p != '\0' && rc == 0;) {
+        size_t n = strcspn(p, " ");
+        if (n > 0 && n < sizeof prefix) {
+            memcpy(prefix, p, n);
+            prefix[n] = '\0';
+            rc |= append_additions(out, prefix);
+        }
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    if (!in_class)
+        rc |= tok_buf_append(out, "]", 1);
+    return rc;
+}
+
+/* Rewrites one escape that Oniguruma and PCRE2 read differently, starting
+ * at pattern[i] == '\\'. Returns the number of pattern bytes consumed, 0
+ * when the escape is not one of them, or -1 when out of memory. */
+static long translate_escape(const char *pattern, size_t i, size_t n, int in_class,
+                             tok_buf *out) {
+    char d = pattern[i + 1];
+    int rc;
+    switch (d) {
+    case 's':
+    case 'S':
+        if (d == 'S' && in_class)
+            return 0;
+        rc = append_class(out, in_class, d == 'S', ONIG_SPACE, "");
+        return rc < 0 ? -1 : 2;
+    case 'w':
+    case 'W':
+        if (d == 'W' && in_class)
+            return 0;
+        rc = append_class(out, in_class, d == 'W', ONIG_WORD, "L M Nd Pc");
+        return rc < 0 ? -1 : 2;
+    case 'd':
+    case 'D':
+        if (d == 'D' && in_class)
+            return 0;
+        rc = append_class(out, in_class, d == 'D', "\\p{Nd}", "Nd");
+        return rc < 0 ? -1 : 2;
+    case 'h':
+    case 'H':
+        if (d == 'H' && in_class)
+            return 0;
+        rc = append_class(out, in_class, d == 'H', ONIG_HEX, "");
+        return rc < 0 ? -1 : 2;
+    case 'p':
+    case 'P': {
+        /* \pL or \p{L}: a general category gets the added code points. */
+        char name[8];
+        size_t len;
+        if (i + 2 < n && pattern[i + 2] == '{') {
+            const char *close = memchr(pattern + i + 3, '}', n - (i + 3));
+            if (close == NULL)
+                return 0;
+            len = (size_t)(close - (pattern + i + 3));
+            if (len == 0 || len > 2)
+                return 0;
+            memcpy(name, pattern + i + 3, len);
+            name[len] = '\0';
+            len += 4; /* \p{ } */
+        } else if (i + 2 < n) {
+            name[0] = pattern[i + 2];
+            name[1] = '\0';
+            len = 3;
+        } else {
+            return 0;
+        }
+        if (!(name[0] >= 'A' && name[0] <= 'Z') || (d == 'P' && in_class))
+            return 0;
+        char items[16];
+        snprintf(items, sizeof items, "\\p{%s}", name);
+        rc = append_class(out, in_class, d == 'P', items, name);
+        return rc < 0 ? -1 : (long)len;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Rewrites Oniguruma's \s, \w, \d, \h and \p{..} (and their negations
+ * outside classes) for PCRE2. Returns a malloc'd pattern or NULL when out
+ * of memory. */
 static char *translate_oniguruma(const char *pattern) {
     tok_buf out = {0};
     int in_class = 0, rc = 0;
@@ -48,24 +167,16 @@ static char *translate_oniguruma(const char *pattern) {
     for (size_t i = 0; i < n && rc == 0; i++) {
         char c = pattern[i];
         if (c == '\\' && i + 1 < n) {
-            char d = pattern[++i];
-            if (d == 'w')
-                rc = tok_buf_append(&out, in_class ? ONIG_WORD : "[" ONIG_WORD "]",
-                                    in_class ? strlen(ONIG_WORD) : strlen(ONIG_WORD) + 2);
-            else if (d == 'W' && !in_class)
-                rc = tok_buf_append(&out, "[^" ONIG_WORD "]", strlen(ONIG_WORD) + 3);
-            else if (d == 's')
-                rc = tok_buf_append(&out, in_class ? ONIG_SPACE : "[" ONIG_SPACE "]",
-                                    in_class ? strlen(ONIG_SPACE) : strlen(ONIG_SPACE) + 2);
-            else if (d == 'S' && !in_class)
-                rc = tok_buf_append(&out, "[^" ONIG_SPACE "]", strlen(ONIG_SPACE) + 3);
-            else if (d == 'h')
-                rc = tok_buf_append(&out, in_class ? ONIG_HEX : "[" ONIG_HEX "]",
-                                    in_class ? strlen(ONIG_HEX) : strlen(ONIG_HEX) + 2);
-            else if (d == 'H' && !in_class)
-                rc = tok_buf_append(&out, "[^" ONIG_HEX "]", strlen(ONIG_HEX) + 3);
-            else
-                rc = tok_buf_append(&out, pattern + i - 1, 2);
+            long used = translate_escape(pattern, i, n, in_class, &out);
+            if (used < 0) {
+                rc = -1;
+                break;
+            }
+            if (used == 0) {
+                rc = tok_buf_append(&out, pattern + i, 2);
+                used = 2;
+            }
+            i += (size_t)used - 1;
             continue;
         }
         if (c == '[' && !in_class) {
