@@ -471,6 +471,12 @@ START_TEST(pretok_split_regex_anchors) {
     /* \w is Oniguruma's: U+2460 is not a word character, U+00BD is. */
     EXPECT_PIECES("{'type':'Split','pattern':{'Regex':'\\\\w+'},'behavior':'Removed','invert':false}",
                   "x\u2460y\u00bd", "\u2460");
+    /* It also takes Alphabetic letter numbers such as U+216B, and
+     * [:alpha:] is Alphabetic too. */
+    EXPECT_PIECES("{'type':'Split','pattern':{'Regex':'\\\\w+'},'behavior':'Removed','invert':false}",
+                  "x\u216B.", ".");
+    EXPECT_PIECES("{'type':'Split','pattern':{'Regex':'[[:alpha:]]+'},'behavior':'Removed','invert':false}",
+                  "x\u216B.1", ".1");
 }
 END_TEST
 

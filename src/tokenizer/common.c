@@ -262,30 +262,6 @@ int tok_is_numeric(int32_t cp) {
            tok_in_ranges(tok_rust_numeric_additions, tok_rust_numeric_additions_len, cp);
 }
 
-int tok_is_word_char(int32_t cp) {
-    if (cp == 0x200C || cp == 0x200D)
-        return 1;
-    if (tok_is_unicode14_addition(cp, "L") || tok_is_unicode14_addition(cp, "M") ||
-        tok_is_unicode14_addition(cp, "Nd") || tok_is_unicode14_addition(cp, "Nl") ||
-        tok_is_unicode14_addition(cp, "Pc"))
-        return 1;
-    switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_PC:
-        return 1;
-    default:
-        return 0;
-    }
-}
 
 /* ---- JSON --------------------------------------------------------------- */
 

@@ -12,10 +12,11 @@
 static const char gpt2_pattern[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-/* Whitespace's \w+|[^\w\s]+ with the Rust regex crate's Unicode \w. */
+/* Whitespace's \w+|[^\w\s]+ with the Rust regex crate's Unicode \w
+ * (Alphabetic, marks, decimal digits, connector punctuation, joiners). */
 static const char whitespace_pattern[] =
-    "[\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}\\x{200C}\\x{200D}]+"
-    "|[^\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}\\x{200C}\\x{200D}\\s]+";
+    "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]+"
+    "|[^\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}\\s]+";
 
 typedef enum {
     PRE_SEQUENCE,

@@ -8,11 +8,17 @@
  *
  * Some escapes mean different things in the two engines and are rewritten
  * before compiling. Oniguruma's \s is Unicode White_Space, while PCRE2's
- * also takes U+180E. Oniguruma's \w is a letter, mark, decimal digit or
- * connector punctuation. Its Latin-1 table also marks U+00B2, U+00B3,
- * U+00B9 and U+00BC..U+00BE as word characters, while PCRE2's \w takes all
- * numbers, such as U+2460. Oniguruma's \h is a hex digit, and PCRE2's is
- * horizontal space.
+ * also takes U+180E. Oniguruma's \w is an Alphabetic character (letters,
+ * letter numbers such as U+216B and some symbols such as U+24B6), a mark,
+ * a decimal digit or connector punctuation. Outside brackets, its Latin-1
+ * table also marks U+00B2, U+00B3, U+00B9 and U+00BC..U+00BE as word
+ * characters. PCRE2's \w
+ * is letters and all numbers, such as U+2460. Oniguruma's \h is a hex
+ * digit, and PCRE2's is horizontal space. In brackets, [:alpha:] is
+ * Alphabetic and [:alnum:] adds decimal digits in Oniguruma, while PCRE2
+ * reads them as letters and as letters or numbers.
+ * NOTE: PCRE2 10.42 lacks some Alphabetic marks of newer Unicode (such as
+ * U+0363..U+036F), so [:alpha:] and [:alnum:] miss them.
  *
  * Oniguruma's Unicode tables are also newer than those of PCRE2 10.42
  * (Unicode 14.0), so \p{..} of a general category, \w and \d get the code
@@ -25,6 +31,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +45,8 @@ struct tok_regex {
     pcre2_jit_stack *jit_stack;
 };
 
-#define ONIG_WORD "\\p{L}\\p{M}\\p{Nd}\\p{Pc}\\x{B2}\\x{B3}\\x{B9}\\x{BC}-\\x{BE}"
+#define ONIG_WORD_IN_CLASS "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}"
+#define ONIG_WORD ONIG_WORD_IN_CLASS "\\x{B2}\\x{B3}\\x{B9}\\x{BC}-\\x{BE}"
 #define ONIG_HEX "0-9a-fA-F"
 #define ONIG_SPACE                                                                              \
     "\\t-\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"           \
@@ -108,7 +116,8 @@ static long translate_escape(const char *pattern, size_t i, size_t n, int in_cla
     case 'W':
         if (d == 'W' && in_class)
             return 0;
-        rc = append_class(out, in_class, d == 'W', ONIG_WORD, "L M Nd Pc");
+        rc = append_class(out, in_class, d == 'W', in_class ? ONIG_WORD_IN_CLASS : ONIG_WORD,
+                          "L Nl M Nd Pc");
         return rc < 0 ? -1 : 2;
     case 'd':
     case 'D':
@@ -156,6 +165,26 @@ static long translate_escape(const char *pattern, size_t i, size_t n, int in_cla
     }
 }
 
+/* Writes the POSIX class text[0..len) ("[:alpha:]") as Oniguruma reads it
+ * inside a bracket expression. */
+static int translate_posix_class(const char *text, size_t len, tok_buf *out) {
+    static const struct {
+        const char *name, *items, *categories;
+    } classes[] = {
+        {"[:alpha:]", "\\p{Alphabetic}", "L Nl"},
+        {"[:alnum:]", "\\p{Alphabetic}\\p{Nd}", "L Nl Nd"},
+        {"[:digit:]", "\\p{Nd}", "Nd"},
+        {"[:word:]", ONIG_WORD_IN_CLASS, "L Nl M Nd Pc"},
+        {"[:space:]", ONIG_SPACE, ""},
+        {"[:xdigit:]", ONIG_HEX, ""},
+    };
+    for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++) {
+        if (strlen(classes[k].name) == len && memcmp(text, classes[k].name, len) == 0)
+            return append_class(out, 1, 0, classes[k].items, classes[k].categories);
+    }
+    return tok_buf_append(out, text, len);
+}
+
 /* Rewrites Oniguruma's \s, \w, \d, \h and \p{..} (and their negations
  * outside classes) for PCRE2. Returns a malloc'd pattern or NULL when out
  * of memory. */
@@ -194,7 +223,7 @@ static char *translate_oniguruma(const char *pattern) {
             /* A POSIX class such as [:alpha:] inside a class. */
             const char *end = strstr(pattern + i + 2, ":]");
             size_t len = end != NULL ? (size_t)(end - (pattern + i)) + 2 : 1;
-            rc = tok_buf_append(&out, pattern + i, len);
+            rc = translate_posix_class(pattern + i, len, &out);
             i += len - 1;
             continue;
         }
@@ -325,6 +354,40 @@ long tok_regex_find_all(tok_regex *re, const char *s, size_t len, tok_span **spa
     }
     *spans = out;
     return (long)n;
+}
+
+/* The Rust regex crate's \w, compiled once for tok_is_word_char. */
+static pthread_once_t word_once = PTHREAD_ONCE_INIT;
+static pcre2_code *word_code;
+
+static void compile_word_class(void) {
+    int code;
+    PCRE2_SIZE offset;
+    word_code = pcre2_compile(
+        (PCRE2_SPTR) "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]",
+        PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &code, &offset, NULL);
+}
+
+int tok_is_word_char(int32_t cp) {
+    if (tok_is_unicode14_addition(cp, "L") || tok_is_unicode14_addition(cp, "M") ||
+        tok_is_unicode14_addition(cp, "Nd") || tok_is_unicode14_addition(cp, "Nl") ||
+        tok_is_unicode14_addition(cp, "Pc"))
+        return 1;
+    if (cp < 0x80)
+        return (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') ||
+               cp == '_';
+
+    pthread_once(&word_once, compile_word_class);
+    if (word_code == NULL)
+        return 0;
+    char utf8[4];
+    size_t len = tok_utf8_encode(cp, utf8);
+    pcre2_match_data *match = pcre2_match_data_create(1, NULL);
+    if (match == NULL)
+        return 0;
+    int rc = pcre2_match(word_code, (PCRE2_SPTR)utf8, len, 0, PCRE2_NO_UTF_CHECK, match, NULL);
+    pcre2_match_data_free(match);
+    return rc >= 0;
 }
 
 tok_regex *tok_pattern_parse(const cJSON *pattern, const char *file, const char *what,
