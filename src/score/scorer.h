@@ -83,8 +83,10 @@ long chv_scorer_max_length(const chv_scorer *scorer);
 int chv_scorer_adds_bos(const chv_scorer *scorer);
 
 /* Scores n requests into results[0..n) (input order). Requests are sorted
- * and packed internally; the numbers do not depend on that. Returns 0, or
- * -1 with err filled, in which case no result needs freeing. */
+ * and packed internally, always the same way for the same requests.
+ * NOTE: a request scored in another batch can differ in the last bits,
+ * because OpenBLAS rounds a row by its position in the matrix. Returns 0,
+ * or -1 with err filled, in which case no result needs freeing. */
 int chv_scorer_loglikelihood(chv_scorer *scorer, const chv_ll_request *requests, size_t n,
                              chv_ll_result *results, chv_progress_fn progress, void *user,
                              chv_error *err);
