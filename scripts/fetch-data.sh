@@ -444,6 +444,6 @@ if [ "$arithmark" = MISSING ]; then
     echo "fetch-data: arithmark/arithmark_2.0.jsonl is missing, so '--tasks card' needs --task-file arithmark=PATH (a file in the ArithMark-2.0 schema) or a task list without arithmark" >&2
 fi
 if [ $n_blocking -gt 0 ]; then
-    echo "fetch-data: some files are missing; the tasks that need them cannot run" >&2
+    echo "fetch-data: $n_blocking file(s) marked MISSING above are absent; the tasks that read them cannot run from this folder" >&2
 fi
 exit 0

@@ -279,6 +279,8 @@ static void list_tasks(const chv_registry *reg) {
         const chv_task_def *task = chv_registry_task(reg, i);
         printf("%-58s %s\n", task->name, task->file);
     }
+    printf("\n%-58s %s\n", "blimp", "group: every blimp_* task above");
+    printf("%-58s %s\n", "card, all", "presets: every task above");
 }
 
 /* The model folder's name, without trailing slashes. */

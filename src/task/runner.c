@@ -83,8 +83,10 @@ static int run_multiple_choice(const chv_task_def *task, chv_doc_list *docs, con
 
     chv_progress progress;
     chv_progress_start(&progress, task->name, "requests", n_requests);
+    chv_log_set_context(task->name);
     int rc = backend->loglikelihood(backend->ctx, requests, n_requests, results, progress_callback,
                                     &progress, err);
+    chv_log_set_context(NULL);
     int scored = rc == 0;
     if (rc != 0) {
         chv_error_prefix(err, "%s", task->name);
@@ -156,7 +158,9 @@ static int run_rolling(const chv_task_def *task, chv_doc_list *docs, const size_
     chv_progress progress;
     /* The scorer counts rolling progress in windows of max_length tokens. */
     chv_progress_start(&progress, task->name, "windows", n_ids);
+    chv_log_set_context(task->name);
     int rc = backend->rolling(backend->ctx, texts, n_ids, results, progress_callback, &progress, err);
+    chv_log_set_context(NULL);
     if (rc != 0) {
         chv_error_prefix(err, "%s", task->name);
     } else {
