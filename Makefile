@@ -66,8 +66,9 @@ all: cheval
 
 FORCE:
 
+# Replace ./cheval by rename, so a run still using the old binary goes on.
 cheval: $(BUILD)/cheval
-	cp $< $@
+	cp $< $@.new && mv -f $@.new $@
 
 $(BUILD)/cheval: $(BUILD)/src/cli/main.o $(BUILD)/libcheval.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(ALL_LDFLAGS)

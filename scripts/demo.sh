@@ -39,14 +39,16 @@ if ! "$cheval" run --help >/dev/null 2>&1; then
     exit 0
 fi
 
-echo "cheval demo: evaluating $model on the bundled samples in data/."
+echo "cheval demo: evaluating $model on the bundled samples in data/samples/."
 echo "The demo model is untrained (random weights), so it scores at chance;"
 echo "the samples are a few documents per task, not the official benchmarks."
 echo
 
-"$cheval" run --model "$model" --tasks card --data-dir data --output-dir "$out" --log-samples
+"$cheval" run --model "$model" --tasks card --data-dir data/samples --output-dir "$out" --log-samples
 
 echo
-echo "cheval demo: results are in $out/ (results.json, results.md and"
-echo "samples_<task>.jsonl for each task)."
-echo "To evaluate a real model on the full benchmarks, see 'Evaluate a model' in README.md."
+echo "cheval demo: wrote $out/: results.json, results.md, report.md,"
+echo "report.html, results.csv and samples_<task>.jsonl for each task."
+echo "To evaluate a real model on the official benchmarks, fetch them into data/"
+echo "with scripts/fetch-data.sh and run cheval run without --data-dir"
+echo "(see 'Evaluate a model' in README.md)."

@@ -31,7 +31,10 @@ usage() {
 usage: scripts/fetch-data.sh [OPTIONS]
 
 Downloads the official benchmark files listed in data/MANIFEST into a data
-folder and verifies their size, SHA-256 and record count.
+folder and verifies their size, SHA-256 and record count. Run it from the
+repository root: the files land in data/<task>/..., where `cheval run` looks
+by default and where git ignores them. The bundled samples in data/samples/
+are left alone.
 
 options:
   --dest DIR       data folder to fill (default: data, in the current folder)
@@ -76,6 +79,11 @@ if [ -n "$from" ] && [ ! -d "$from" ]; then
 fi
 if [ ! -r "$manifest" ]; then
     die_usage "manifest '$manifest' not found or not readable"
+fi
+# The samples folder holds files of the same names; official files there
+# would overwrite them and would no longer be flagged as samples' scores.
+if [ -f "$dest/SAMPLES.md" ] && [ "$check_only" -eq 0 ]; then
+    die_usage "'$dest' is the bundled samples folder (it contains SAMPLES.md); fetch into data/ or another folder"
 fi
 
 if command -v sha256sum >/dev/null 2>&1; then
@@ -401,8 +409,16 @@ n_ok=0
 n_differs=0
 n_mismatch=0
 n_missing=0
+hellaswag_jsonl=""
+hellaswag_text=""
+arithmark=""
 for i in "${!m_path[@]}"; do
     verify_one "$i"
+    case "${m_path[$i]}" in
+        hellaswag/hellaswag_val.jsonl) hellaswag_jsonl=$last_status ;;
+        hellaswag/hellaswag_val_full.txt) hellaswag_text=$last_status ;;
+        arithmark/arithmark_2.0.jsonl) arithmark=$last_status ;;
+    esac
 done
 
 echo "fetch-data: $n_ok OK, $n_differs DIFFERS, $n_mismatch MISMATCH, $n_missing MISSING in $dest"
@@ -415,7 +431,19 @@ if [ $strict -eq 1 ] && [ $((n_missing + n_differs)) -gt 0 ]; then
     echo "fetch-data: --strict: some files are missing or differ from the manifest" >&2
     exit 1
 fi
-if [ $n_missing -gt 0 ]; then
-    echo "fetch-data: some files are missing; the tasks that need them cannot run" >&2
+# HellaSwag runs from either of its two files, so one of them missing
+# stops no task.
+n_blocking=$n_missing
+if [ "$hellaswag_jsonl" = MISSING ] && { [ "$hellaswag_text" = OK ] || [ "$hellaswag_text" = DIFFERS ]; }; then
+    echo "fetch-data: hellaswag/hellaswag_val.jsonl is missing, but hellaswag/hellaswag_val_full.txt verifies, so HellaSwag can still run (from the text file)" >&2
+    n_blocking=$((n_blocking - 1))
+elif [ "$hellaswag_text" = MISSING ] && { [ "$hellaswag_jsonl" = OK ] || [ "$hellaswag_jsonl" = DIFFERS ]; }; then
+    n_blocking=$((n_blocking - 1))
+fi
+if [ "$arithmark" = MISSING ]; then
+    echo "fetch-data: arithmark/arithmark_2.0.jsonl is missing, so '--tasks card' needs --task-file arithmark=PATH (a file in the ArithMark-2.0 schema) or a task list without arithmark" >&2
+fi
+if [ $n_blocking -gt 0 ]; then
+    echo "fetch-data: $n_blocking file(s) marked MISSING above are absent; the tasks that read them cannot run from this folder" >&2
 fi
 exit 0

@@ -126,6 +126,13 @@ START_TEST(tokenizer_only_folder) {
     ck_assert_msg(out.status == 0, "status %d, stderr: %s", out.status, out.err);
     ck_assert_str_eq(out.out, "[1,7,7,2,5]\n");
     test_output_free(&out);
+
+    /* The tokenizer.json file itself works as --model too. */
+    snprintf(args, sizeof args, "--model '%s/tokenizer.json' --text 'c ab'", dir);
+    run_tokenize(args, NULL, &out);
+    ck_assert_msg(out.status == 0, "status %d, stderr: %s", out.status, out.err);
+    ck_assert_str_eq(out.out, "[2,5,7]\n");
+    test_output_free(&out);
     remove_tiny_dir(dir);
 }
 END_TEST
@@ -174,6 +181,13 @@ START_TEST(bad_json_line_names_line) {
     run_tokenize(args, "ab ab\n", &out);
     ck_assert_int_eq(out.status, 1);
     ck_assert_msg(strstr(out.err, "stdin:1") != NULL, "stderr: %s", out.err);
+    test_output_free(&out);
+
+    /* Invalid UTF-8 inside the JSON string. */
+    run_tokenize(args, "\"ab\"\n\"a\xff\"\n", &out);
+    ck_assert_int_eq(out.status, 1);
+    ck_assert_msg(strstr(out.err, "stdin:2") != NULL, "stderr: %s", out.err);
+    ck_assert_msg(strstr(out.err, "UTF-8") != NULL, "stderr: %s", out.err);
     test_output_free(&out);
     remove_tiny_dir(dir);
 }

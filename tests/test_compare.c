@@ -259,6 +259,178 @@ START_TEST(document_sets_must_match) {
 }
 END_TEST
 
+static void change_settings(cJSON *root) {
+    cJSON *config = cJSON_GetObjectItem(root, "config");
+    cJSON_ReplaceItemInObject(config, "max_length", cJSON_CreateNumber(2048));
+    cJSON_ReplaceItemInObject(config, "model_dtype", cJSON_CreateString("BF16"));
+    cJSON_AddStringToObject(config, "bos", "no");
+    cJSON_AddBoolToObject(config, "wikitext_double_bos", 1);
+}
+
+START_TEST(scoring_settings_warned_not_refused) {
+    chv_comparison *c;
+    chv_error err;
+    ck_assert_int_eq(chv_compare_runs(FIXTURES "/base", FIXTURES "/candidate", NULL, &c, &err), 0);
+    ck_assert_uint_eq(c->n_settings, 0);
+    chv_comparison_free(c);
+
+    char *dir = copy_fixture("candidate");
+    edit_results(dir, change_settings);
+    ck_assert_msg(chv_compare_runs(FIXTURES "/base", dir, NULL, &c, &err) == 0, "%s", err.message);
+    /* model_dtype may differ; the other three change the numbers. */
+    ck_assert_uint_eq(c->n_settings, 3);
+    ck_assert_contains(c->settings[0].text, "max_length: base 512, candidate 2048");
+    ck_assert_contains(c->settings[0].text, "perplexities and requests truncated to fit are not "
+                                            "directly comparable");
+    ck_assert_contains(c->settings[1].text, "bos: base (missing), candidate no");
+    ck_assert_contains(c->settings[2].text, "wikitext_double_bos: base (missing), candidate true");
+    chv_comparison_free(c);
+
+    char args[2048];
+    snprintf(args, sizeof args, FIXTURES "/base '%s' --json '%s/c.json'", dir, dir);
+    test_output out;
+    ck_assert_int_eq(run_compare(args, &out), 0);
+    ck_assert_contains(out.out, "> **Warning: the runs were scored with different settings.**");
+    ck_assert_contains(out.out, "> - max_length: base 512, candidate 2048");
+    ck_assert_contains(out.err, "warning: the runs were scored with different settings");
+    ck_assert_contains(out.err, "  - bos: base (missing), candidate no");
+    ck_assert_ptr_null(strstr(out.err, "model_dtype"));
+    test_output_free(&out);
+
+    char *json_path = chv_path_join(dir, "c.json");
+    char *text = chv_read_file(json_path, NULL, &err);
+    cJSON *root = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(root);
+    cJSON *settings = cJSON_GetObjectItem(root, "settings_differ");
+    ck_assert_int_eq(cJSON_GetArraySize(settings), 3);
+    cJSON *first = cJSON_GetArrayItem(settings, 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(first, "setting")->valuestring, "max_length");
+    ck_assert_int_eq(cJSON_GetObjectItem(first, "base")->valueint, 512);
+    ck_assert_int_eq(cJSON_GetObjectItem(first, "candidate")->valueint, 2048);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(settings, 1), "base")));
+    cJSON_Delete(root);
+    free(text);
+    free(json_path);
+    free(dir);
+}
+END_TEST
+
+#define LONG_HASH "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+
+/* Changes versions, data hashes and every sampling field of every task. */
+static void change_everything(cJSON *root) {
+    cJSON *task;
+    cJSON_ArrayForEach(task, cJSON_GetObjectItem(root, "versions"))
+        cJSON_SetValuestring(task, "9.0");
+    cJSON_ArrayForEach(task, cJSON_GetObjectItem(root, "task_files"))
+        cJSON_ReplaceItemInObject(task, "sha256", cJSON_CreateString(LONG_HASH));
+    cJSON_ArrayForEach(task, cJSON_GetObjectItem(root, "sampling")) {
+        cJSON_ReplaceItemInObject(task, "limit", cJSON_CreateNumber(3));
+        cJSON_ReplaceItemInObject(task, "seed", cJSON_CreateNumber(7));
+        cJSON_ReplaceItemInObject(task, "sample", cJSON_CreateNumber(5));
+        cJSON_ReplaceItemInObject(task, "doc_ids_sha256", cJSON_CreateString(LONG_HASH));
+    }
+}
+
+START_TEST(long_mismatch_list_is_cut_and_hashes_shortened) {
+    char *dir = copy_fixture("candidate");
+    edit_results(dir, change_everything);
+
+    chv_comparison *c;
+    chv_error err;
+    ck_assert_int_eq(chv_compare_runs(FIXTURES "/base", dir, NULL, &c, &err), -1);
+    ck_assert_contains(err.message, "hellaswag: data file sha256 differs (base ");
+    ck_assert_contains(err.message, "candidate abcdef012345…)");
+    ck_assert_contains(err.message, "arithmark: limits/sampling differ in limit (base null, candidate 3)");
+    ck_assert_ptr_null(strstr(err.message, LONG_HASH));
+    ck_assert_ptr_null(strstr(err.message, "{"));
+    ck_assert_contains(err.message, "more\nCompare runs");
+    ck_assert_contains(err.message, "--allow-mismatch");
+    char message[CHV_ERROR_MAX];
+    snprintf(message, sizeof message, "%s", err.message);
+
+    /* 7 versions, then 6 hashes and 4 sampling fields per scored task. */
+    chv_compare_options options = {.allow_mismatch = 1};
+    ck_assert_msg(chv_compare_runs(FIXTURES "/base", dir, &options, &c, &err) == 0, "%s", err.message);
+    ck_assert_uint_eq(c->n_mismatches, 7 + 6 * 5);
+    char *more = strstr(message, "... and ");
+    ck_assert_ptr_nonnull(more);
+    size_t shown = 0;
+    for (const char *p = message; (p = strstr(p, "\n  - ")) != NULL && p + 5 < more; p++)
+        shown++;
+    char expected[64];
+    snprintf(expected, sizeof expected, "... and %zu more", c->n_mismatches - shown);
+    ck_assert_contains(message, expected);
+
+    FILE *json = tmpfile();
+    ck_assert_int_eq(chv_comparison_write_json(json, c), 0);
+    rewind(json);
+    char buf[65536];
+    size_t len = fread(buf, 1, sizeof buf - 1, json);
+    buf[len] = '\0';
+    fclose(json);
+    cJSON *root = cJSON_Parse(buf);
+    ck_assert_ptr_nonnull(root);
+    cJSON *mismatches = cJSON_GetObjectItem(root, "mismatches");
+    ck_assert_int_eq(cJSON_GetArraySize(mismatches), (int)c->n_mismatches);
+    int full_hash = 0;
+    cJSON *item;
+    cJSON_ArrayForEach(item, mismatches) {
+        cJSON *cand = cJSON_GetObjectItem(item, "candidate");
+        full_hash |= cJSON_IsString(cand) && strcmp(cand->valuestring, LONG_HASH) == 0;
+    }
+    ck_assert(full_hash);
+    cJSON_Delete(root);
+    chv_comparison_free(c);
+    free(dir);
+}
+END_TEST
+
+/* Keeps arc_easy only, in results.json and in the sample logs. */
+static void keep_arc_easy(cJSON *root) {
+    const char *sections[] = {"results", "versions", "n-shot", "sampling", "task_files",
+                              "configs", "higher_is_better", "n-samples", "chance"};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        cJSON *section = cJSON_GetObjectItem(root, sections[i]);
+        cJSON *item = section ? section->child : NULL;
+        while (item != NULL) {
+            cJSON *next = item->next;
+            if (strcmp(item->string, "arc_easy") != 0)
+                cJSON_Delete(cJSON_DetachItemViaPointer(section, item));
+            item = next;
+        }
+    }
+    cJSON_DeleteItemFromObject(root, "groups");
+    cJSON_DeleteItemFromObject(root, "group_subtasks");
+}
+
+static char *arc_only(const char *name) {
+    char *dir = copy_fixture(name);
+    edit_results(dir, keep_arc_easy);
+    char command[2048];
+    snprintf(command, sizeof command, "cd '%s' && ls samples_*.jsonl | grep -v arc_easy | xargs rm", dir);
+    test_output out;
+    ck_assert_int_eq(test_run(command, NULL, &out), 0);
+    ck_assert_int_eq(out.status, 0);
+    test_output_free(&out);
+    return dir;
+}
+
+START_TEST(one_row_footnote_is_singular) {
+    char *base = arc_only("base"), *cand = arc_only("candidate");
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' '%s'", base, cand);
+    test_output out;
+    ck_assert_int_eq(run_compare(args, &out), 0);
+    ck_assert_contains(out.out, "|arc_easy (acc ↑)");
+    ck_assert_contains(out.out, "the table has one row");
+    ck_assert_ptr_null(strstr(out.out, "1 rows"));
+    test_output_free(&out);
+    free(base);
+    free(cand);
+}
+END_TEST
+
 START_TEST(cli_markdown_and_exit_status) {
     test_output out;
     ck_assert_int_eq(run_compare(FIXTURES "/base " FIXTURES "/candidate --fail-on-regression", &out), 0);
@@ -273,7 +445,10 @@ START_TEST(cli_markdown_and_exit_status) {
     /* Swapped, arithmark becomes a significant regression. */
     ck_assert_int_eq(run_compare(FIXTURES "/candidate " FIXTURES "/base --fail-on-regression", &out), 1);
     ck_assert_contains(out.out, "❌ worse");
-    ck_assert_contains(out.err, "significantly worse");
+    ck_assert_contains(out.err, "significantly worse on 2 tasks (alpha 0.05, Holm-corrected p)");
+    ck_assert_contains(out.err, "  - arithmark: acc 0.9250 -> 0.4750 (delta -0.4500, p 0.0002)\n");
+    ck_assert_contains(out.err, "  - wikitext: bits_per_byte ");
+    ck_assert_ptr_null(strstr(out.err, "arc_easy"));
     test_output_free(&out);
     ck_assert_int_eq(run_compare(FIXTURES "/candidate " FIXTURES "/base", &out), 0);
     test_output_free(&out);
@@ -353,6 +528,9 @@ static Suite *compare_suite(void) {
     tcase_add_test(tc, unpaired_fallback_without_samples);
     tcase_add_test(tc, mismatch_rejected_with_reasons);
     tcase_add_test(tc, document_sets_must_match);
+    tcase_add_test(tc, scoring_settings_warned_not_refused);
+    tcase_add_test(tc, long_mismatch_list_is_cut_and_hashes_shortened);
+    tcase_add_test(tc, one_row_footnote_is_singular);
     tcase_add_test(tc, cli_markdown_and_exit_status);
     tcase_add_test(tc, cli_output_and_json_files);
     tcase_add_test(tc, cli_usage_and_load_errors);

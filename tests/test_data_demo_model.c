@@ -403,10 +403,18 @@ START_TEST(demo_script_runs_card_tasks) {
     char expected[4096];
     snprintf(expected, sizeof expected,
              "run --help\n"
-             "run --model %s/model --tasks card --data-dir data --output-dir %s/run --log-samples\n",
+             "run --model %s/model --tasks card --data-dir data/samples --output-dir %s/run "
+             "--log-samples\n",
              dir, dir);
     ck_assert_str_eq(args, expected);
     free(args);
+
+    /* The closing message names every file the run writes. */
+    static const char *const files[] = {"results.json", "results.md", "report.md", "report.html",
+                                        "results.csv", "samples_<task>.jsonl"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        ck_assert_msg(strstr(result.out, files[i]) != NULL, "closing message lacks %s: %s", files[i],
+                      result.out);
     test_output_free(&result);
     remove_dir(dir);
 }

@@ -191,6 +191,65 @@ START_TEST(fetch_derived_difference_is_warning) {
 }
 END_TEST
 
+START_TEST(fetch_summary_names_alternatives) {
+    /* The mirror has HellaSwag's text form but not its JSONL, and no
+     * ArithMark file. */
+    mirror m = make_mirror();
+    static const char HELLASWAG_TEXT[] = "ctx\n0\na\nb\nc\nd\n";
+    write_in(m.source, "hellaswag/hellaswag_val_full.txt", HELLASWAG_TEXT);
+    FILE *fp = fopen(m.manifest, "a");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "hellaswag/hellaswag_val.jsonl 1 - - unpinned\n");
+    manifest_line(fp, "hellaswag/hellaswag_val_full.txt", 1, HELLASWAG_TEXT, "official");
+    fprintf(fp, "arithmark/arithmark_2.0.jsonl 2500 - - published\n");
+    fclose(fp);
+
+    test_output r;
+    run_fetch(&m, "", &r);
+    ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    assert_contains(r.out, "MISSING   hellaswag/hellaswag_val.jsonl");
+    assert_contains(r.out, "OK        hellaswag/hellaswag_val_full.txt");
+    assert_contains(r.err, "HellaSwag can still run (from the text file)");
+    assert_contains(r.err, "--task-file arithmark=PATH");
+    assert_contains(r.err, "a task list without arithmark");
+    test_output_free(&r);
+
+    /* With the ArithMark file there, only the HellaSwag note remains, and
+     * no task is said to be blocked. */
+    write_in(m.source, "arithmark/arithmark_2.0.jsonl", "{}\n");
+    size_t len;
+    chv_error err;
+    char *manifest_text = chv_read_file(m.manifest, &len, &err);
+    ck_assert_ptr_nonnull(manifest_text);
+    /* Record count 2500 -> 1 (the padding keeps the length). */
+    char *line = strstr(manifest_text, "arithmark/arithmark_2.0.jsonl 2500");
+    ck_assert_ptr_nonnull(line);
+    memcpy(line + strlen("arithmark/arithmark_2.0.jsonl "), "1   ", 4);
+    ck_assert_int_eq(test_write_file(m.manifest, manifest_text, len), 0);
+    free(manifest_text);
+
+    run_fetch(&m, "", &r);
+    ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    assert_contains(r.err, "HellaSwag can still run");
+    ck_assert_msg(strstr(r.err, "arithmark") == NULL, "%s", r.err);
+    ck_assert_msg(strstr(r.err, "cannot run") == NULL, "%s", r.err);
+    test_output_free(&r);
+    free_mirror(&m);
+}
+END_TEST
+
+START_TEST(fetch_rejects_samples_folder) {
+    mirror m = make_mirror();
+    write_in(m.dest, "SAMPLES.md", "samples\n");
+    test_output r;
+    run_fetch(&m, "", &r);
+    ck_assert_int_eq(r.status, 2);
+    assert_contains(r.err, "is the bundled samples folder");
+    test_output_free(&r);
+    free_mirror(&m);
+}
+END_TEST
+
 START_TEST(fetch_rejects_bad_usage) {
     test_output r;
     ck_assert_int_eq(test_run(FETCH " --no-such-option", NULL, &r), 0);
@@ -298,6 +357,8 @@ int main(void) {
     tcase_add_test(tc, fetch_reports_truncated_file);
     tcase_add_test(tc, fetch_missing_file_is_warning);
     tcase_add_test(tc, fetch_derived_difference_is_warning);
+    tcase_add_test(tc, fetch_summary_names_alternatives);
+    tcase_add_test(tc, fetch_rejects_samples_folder);
     tcase_add_test(tc, fetch_rejects_bad_usage);
     tcase_add_test(tc, fetch_rejects_bad_manifest);
     tcase_add_test(tc, fetch_real_mirror_verifies);

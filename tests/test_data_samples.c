@@ -1,5 +1,6 @@
-/* Tests for the bundled samples under data/ and for data/MANIFEST: each
- * sample follows its official schema, and the manifest is well formed. */
+/* Tests for the bundled samples under data/samples/ and for data/MANIFEST:
+ * each sample follows its official schema, the manifest is well formed, and
+ * git ignores the official files fetched into data/ but not the samples. */
 #include <check.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -7,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/testutil.h"
+#include "util/fileio.h"
 #include "util/jsonl.h"
 #include "util/lines.h"
 
@@ -65,13 +68,13 @@ static int check_arc_schema(const char *path) {
 }
 
 START_TEST(arc_samples_follow_schema) {
-    ck_assert_int_ge(check_arc_schema("data/arc/ARC-Easy-Test.jsonl"), 10);
-    ck_assert_int_ge(check_arc_schema("data/arc/ARC-Challenge-Test.jsonl"), 5);
+    ck_assert_int_ge(check_arc_schema("data/samples/arc/ARC-Easy-Test.jsonl"), 10);
+    ck_assert_int_ge(check_arc_schema("data/samples/arc/ARC-Challenge-Test.jsonl"), 5);
 }
 END_TEST
 
 START_TEST(openbookqa_samples_follow_schema) {
-    ck_assert_int_ge(check_arc_schema("data/openbookqa/test.jsonl"), 5);
+    ck_assert_int_ge(check_arc_schema("data/samples/openbookqa/test.jsonl"), 5);
 }
 END_TEST
 
@@ -86,8 +89,8 @@ static const char *next_line(chv_lines *reader, const char *path) {
 }
 
 START_TEST(hellaswag_formats_agree) {
-    const char *path = "data/hellaswag/hellaswag_val.jsonl";
-    const char *text_path = "data/hellaswag/hellaswag_val_full.txt";
+    const char *path = "data/samples/hellaswag/hellaswag_val.jsonl";
+    const char *text_path = "data/samples/hellaswag/hellaswag_val_full.txt";
     cJSON *items[32];
     int n = read_records(path, items, 32);
     ck_assert_int_ge(n, 4);
@@ -132,7 +135,7 @@ START_TEST(hellaswag_formats_agree) {
 END_TEST
 
 START_TEST(winogrande_blank_positions) {
-    const char *path = "data/winogrande/dev.jsonl";
+    const char *path = "data/samples/winogrande/dev.jsonl";
     cJSON *items[32];
     int n = read_records(path, items, 32);
     int at_start = 0, in_middle = 0, at_end = 0;
@@ -163,7 +166,7 @@ START_TEST(winogrande_blank_positions) {
 END_TEST
 
 START_TEST(piqa_labels_match_records) {
-    const char *path = "data/piqa/valid.jsonl";
+    const char *path = "data/samples/piqa/valid.jsonl";
     cJSON *items[32];
     int n = read_records(path, items, 32);
     for (int i = 0; i < n; i++) {
@@ -174,7 +177,7 @@ START_TEST(piqa_labels_match_records) {
     free_records(items, n);
 
     chv_error err;
-    chv_lines *labels = chv_lines_open("data/piqa/valid-labels.lst", &err);
+    chv_lines *labels = chv_lines_open("data/samples/piqa/valid-labels.lst", &err);
     ck_assert_msg(labels != NULL, "%s", err.message);
     const char *line;
     size_t len;
@@ -190,7 +193,7 @@ START_TEST(piqa_labels_match_records) {
 END_TEST
 
 START_TEST(boolq_samples_follow_schema) {
-    const char *path = "data/boolq/dev.jsonl";
+    const char *path = "data/samples/boolq/dev.jsonl";
     cJSON *items[32];
     int n = read_records(path, items, 32);
     int n_true = 0;
@@ -254,10 +257,10 @@ static void bool_field(const cJSON *item, const char *name, const char *path, in
 START_TEST(blimp_has_every_paradigm) {
     ck_assert_int_eq(N_BLIMP_PARADIGMS, 67);
 
-    /* data/blimp contains exactly these files, so a run over the samples finds
-     * a file for every paradigm and no stray file. */
-    DIR *dir = opendir("data/blimp");
-    ck_assert_msg(dir != NULL, "cannot open data/blimp");
+    /* data/samples/blimp contains exactly these files, so a run over the
+     * samples finds a file for every paradigm and no stray file. */
+    DIR *dir = opendir("data/samples/blimp");
+    ck_assert_msg(dir != NULL, "cannot open data/samples/blimp");
     int n_files = 0;
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL) {
@@ -266,10 +269,10 @@ START_TEST(blimp_has_every_paradigm) {
         char name[256];
         snprintf(name, sizeof name, "%s", entry->d_name);
         size_t len = strlen(name);
-        ck_assert_msg(len > 6 && strcmp(name + len - 6, ".jsonl") == 0, "data/blimp/%s is not a .jsonl file",
+        ck_assert_msg(len > 6 && strcmp(name + len - 6, ".jsonl") == 0, "data/samples/blimp/%s is not a .jsonl file",
                       entry->d_name);
         name[len - 6] = '\0';
-        ck_assert_msg(is_blimp_paradigm(name), "data/blimp/%s is not a BLiMP paradigm", entry->d_name);
+        ck_assert_msg(is_blimp_paradigm(name), "data/samples/blimp/%s is not a BLiMP paradigm", entry->d_name);
         n_files++;
     }
     closedir(dir);
@@ -280,7 +283,7 @@ END_TEST
 START_TEST(blimp_samples_follow_schema) {
     for (int p = 0; p < N_BLIMP_PARADIGMS; p++) {
         char path[256];
-        snprintf(path, sizeof path, "data/blimp/%s.jsonl", blimp_paradigms[p]);
+        snprintf(path, sizeof path, "data/samples/blimp/%s.jsonl", blimp_paradigms[p]);
         cJSON *items[32];
         int n = read_records(path, items, 32);
         ck_assert_msg(n >= 2 && n <= 5, "%s: %d pairs, expected 2 to 5", path, n);
@@ -316,7 +319,7 @@ START_TEST(blimp_samples_follow_schema) {
 END_TEST
 
 START_TEST(arithmark_covers_topics) {
-    const char *path = "data/arithmark/arithmark_2.0.jsonl";
+    const char *path = "data/samples/arithmark/arithmark_2.0.jsonl";
     cJSON *items[64];
     int n = read_records(path, items, 64);
     int string_labels = 0, hard = 0, easy = 0;
@@ -366,7 +369,7 @@ END_TEST
 
 START_TEST(wikitext_sample_pages) {
     chv_error err;
-    const char *path = "data/wikitext2/wiki.test.raw";
+    const char *path = "data/samples/wikitext2/wiki.test.raw";
     chv_lines *reader = chv_lines_open(path, &err);
     ck_assert_msg(reader != NULL, "%s", err.message);
     const char *line;
@@ -428,6 +431,43 @@ START_TEST(manifest_lines_well_formed) {
 }
 END_TEST
 
+START_TEST(samples_folder_has_marker) {
+    /* cheval run warns about sample data when it finds this file. */
+    ck_assert(chv_file_exists("data/samples/SAMPLES.md"));
+    ck_assert(!chv_file_exists("data/SAMPLES.md"));
+}
+END_TEST
+
+START_TEST(official_files_are_git_ignored) {
+    test_output out;
+    ck_assert_int_eq(test_run("git rev-parse --is-inside-work-tree", NULL, &out), 0);
+    int in_git = out.status == 0;
+    test_output_free(&out);
+    if (!in_git) {
+        printf("SKIP official_files_are_git_ignored: not a git checkout\n");
+        return;
+    }
+
+    /* --non-matching -v prints "::\tPATH" for a path no pattern ignores. */
+    ck_assert_int_eq(test_run("awk '!/^#/ && NF { print \"data/\" $1 }' data/MANIFEST | "
+                              "git check-ignore --no-index --stdin --non-matching -v",
+                              NULL, &out),
+                     0);
+    ck_assert_msg(strstr(out.out, "::") == NULL, "official files git would commit:\n%s", out.out);
+    ck_assert_msg(strstr(out.out, "data/arc/ARC-Easy-Test.jsonl") != NULL, "%s", out.out);
+    test_output_free(&out);
+
+    /* No tracked file under data/ is ignored: exit status 1 means none. */
+    ck_assert_int_eq(test_run("printf '%s\\n' data/MANIFEST data/README.md data/samples/SAMPLES.md "
+                              "data/samples/arc/ARC-Easy-Test.jsonl data/samples/blimp/wh_island.jsonl | "
+                              "git check-ignore --no-index --stdin",
+                              NULL, &out),
+                     0);
+    ck_assert_msg(out.status == 1, "ignored by git: %s", out.out);
+    test_output_free(&out);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("data_samples");
     TCase *tc = tcase_create("core");
@@ -442,6 +482,8 @@ int main(void) {
     tcase_add_test(tc, arithmark_covers_topics);
     tcase_add_test(tc, wikitext_sample_pages);
     tcase_add_test(tc, manifest_lines_well_formed);
+    tcase_add_test(tc, samples_folder_has_marker);
+    tcase_add_test(tc, official_files_are_git_ignored);
     suite_add_tcase(s, tc);
 
     SRunner *runner = srunner_create(s);

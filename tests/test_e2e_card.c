@@ -113,6 +113,11 @@ START_TEST(card_run_report_compare) {
     const cJSON *subtasks =
         cJSON_GetObjectItem(cJSON_GetObjectItem(results, "group_subtasks"), "blimp");
     ck_assert_int_eq(cJSON_GetArraySize(subtasks), 67);
+
+    /* The official files are not the bundled samples, and every task ran. */
+    const cJSON *config = cJSON_GetObjectItem(results, "config");
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(config, "sample_data")));
+    ck_assert_ptr_null(cJSON_GetObjectItem(results, "failed"));
     cJSON_Delete(results);
     free(results_path);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/model.h"
 #include "model/safetensors.h"
@@ -375,6 +376,119 @@ START_TEST(many_rows_and_threads_match) {
 }
 END_TEST
 
+/* The llama-gqa fixture with room for long sequences: a temporary folder
+ * whose config.json allows 4096 positions and whose weights link to the
+ * fixture's. Rotary angles come from the positions, so the weights fit. */
+static chv_model *load_long_fixture(char **dir_out) {
+    char *dir = test_make_temp_dir("cheval-long");
+    ck_assert_ptr_nonnull(dir);
+    char path[1024], target[1024];
+    char *cwd = getcwd(NULL, 0);
+    snprintf(target, sizeof target, "%s/" FIXTURES "llama-gqa/model.safetensors", cwd);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    ck_assert_int_eq(symlink(target, path), 0);
+    free(cwd);
+
+    char config[4096] = {0};
+    FILE *f = fopen(FIXTURES "llama-gqa/config.json", "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_gt(fread(config, 1, sizeof config - 1, f), 0);
+    fclose(f);
+    char *at = strstr(config, "\"max_position_embeddings\": ");
+    ck_assert_ptr_nonnull(at);
+    at += strlen("\"max_position_embeddings\": ");
+    char *rest = at + strspn(at, "0123456789");
+    char edited[4200];
+    snprintf(edited, sizeof edited, "%.*s4096%s", (int)(at - config), config, rest);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    ck_assert_int_eq(test_write_file(path, edited, strlen(edited)), 0);
+
+    chv_error err;
+    chv_model *model = chv_model_load(dir, &err);
+    ck_assert_msg(model != NULL, "loading %s: %s", dir, err.message);
+    *dir_out = dir;
+    return model;
+}
+
+/* Runs n_seqs sequences of the given lengths (tokens from a fixed
+ * pattern), the last ones on a shared prefix cache, and writes every row's
+ * log-prob and argmax. */
+static void run_pattern(chv_model *model, const int *lengths, int n_seqs, int prefix_len, float *logprobs,
+                        int32_t *argmax) {
+    int32_t tokens[4096];
+    for (int i = 0; i < 4096; i++)
+        tokens[i] = (int32_t)((i * 7 + i / 5) % 32);
+    chv_error err;
+
+    chv_kv *prefix = chv_kv_new(model, prefix_len, &err);
+    ck_assert_ptr_nonnull(prefix);
+    chv_seq fill = {.tokens = tokens, .n_tokens = prefix_len, .kv = prefix};
+    ck_assert_msg(chv_model_forward(model, &fill, 1, &err) == 0, "%s", err.message);
+
+    chv_seq seqs[64];
+    size_t at = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        int with_prefix = s >= n_seqs / 2;
+        seqs[s] = (chv_seq){0};
+        seqs[s].tokens = tokens + (with_prefix ? prefix_len : 0) + s;
+        seqs[s].n_tokens = lengths[s];
+        seqs[s].prefix = with_prefix ? prefix : NULL;
+        seqs[s].prefix_len = with_prefix ? prefix_len : 0;
+        seqs[s].targets = seqs[s].tokens + 1;
+        seqs[s].n_targets = lengths[s] - 1;
+        seqs[s].logprobs = logprobs + at;
+        seqs[s].argmax = argmax + at;
+        at += (size_t)lengths[s];
+    }
+    ck_assert_msg(chv_model_forward(model, seqs, n_seqs, &err) == 0, "%s", err.message);
+    chv_kv_free(prefix);
+}
+
+/* The thread count changes how the work is shared, never the result. Many
+ * short sequences (several slices) and one long sequence (a single slice
+ * cut into several sgemm blocks), with and without a prefix cache, give
+ * bit-identical log-probs and argmaxes with 1, 2 and 3 threads. */
+START_TEST(threads_give_identical_results) {
+    char *dir;
+    chv_model *model = load_long_fixture(&dir);
+    int many[40], one[2] = {900, 700};
+    for (int s = 0; s < 40; s++)
+        many[s] = 20 + (s * 13) % 50;
+    const struct {
+        const int *lengths;
+        int n_seqs;
+    } cases[] = {{many, 40}, {one, 1}, {one, 2}};
+
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t n_rows = 0;
+        for (int s = 0; s < cases[c].n_seqs; s++)
+            n_rows += (size_t)cases[c].lengths[s];
+        float *ref_logprobs = calloc(n_rows, sizeof(float)), *logprobs = calloc(n_rows, sizeof(float));
+        int32_t *ref_argmax = calloc(n_rows, sizeof(int32_t)), *argmax = calloc(n_rows, sizeof(int32_t));
+
+        chv_model_set_threads(model, 1);
+        run_pattern(model, cases[c].lengths, cases[c].n_seqs, 300, ref_logprobs, ref_argmax);
+        for (int threads = 2; threads <= 3; threads++) {
+            chv_model_set_threads(model, threads);
+            run_pattern(model, cases[c].lengths, cases[c].n_seqs, 300, logprobs, argmax);
+            ck_assert_msg(memcmp(logprobs, ref_logprobs, n_rows * sizeof(float)) == 0,
+                          "case %zu: log-probs differ between 1 and %d threads", c, threads);
+            ck_assert_msg(memcmp(argmax, ref_argmax, n_rows * sizeof(int32_t)) == 0,
+                          "case %zu: argmaxes differ between 1 and %d threads", c, threads);
+        }
+        free(ref_logprobs);
+        free(logprobs);
+        free(ref_argmax);
+        free(argmax);
+    }
+    chv_model_free(model);
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+END_TEST
+
 START_TEST(dtype_conversion_special_values) {
     /* F16: 1, -2, the smallest subnormal, the largest subnormal, -0, inf, NaN, 65504. */
     const uint16_t f16[] = {0x3c00, 0xc000, 0x0001, 0x03ff, 0x8000, 0x7c00, 0x7e00, 0x7bff};
@@ -409,7 +523,7 @@ START_TEST(kv_truncate_then_reuse) {
     ck_assert_int_eq(chv_kv_capacity(kv), 8);
 
     chv_seq fill = {.tokens = first, .n_tokens = 6, .kv = kv};
-    ck_assert_int_eq(chv_model_forward(model, &fill, 1, &err), 0);
+    ck_assert_msg(chv_model_forward(model, &fill, 1, &err) == 0, "%s", err.message);
     ck_assert_int_eq(chv_kv_length(kv), 6);
     chv_kv_truncate(kv, 3);
     ck_assert_int_eq(chv_kv_length(kv), 3);
@@ -506,7 +620,7 @@ START_TEST(forward_rejects_cache_conflicts) {
     chv_kv *context = chv_kv_new(model, 16, &err);
     chv_kv *other = chv_kv_new(model, 16, &err);
     chv_seq fill = {.tokens = tokens, .n_tokens = 4, .kv = context};
-    ck_assert_int_eq(chv_model_forward(model, &fill, 1, &err), 0);
+    ck_assert_msg(chv_model_forward(model, &fill, 1, &err) == 0, "%s", err.message);
 
     /* One sequence extends the context in place from position 4, another
      * reads its first 4 positions: allowed. */
@@ -842,6 +956,7 @@ int main(void) {
     tcase_add_loop_test(tc, packed_batch_matches_alone, 0, N_GOLDEN);
     tcase_add_test(tc, shared_prefix_two_continuations);
     tcase_add_test(tc, many_rows_and_threads_match);
+    tcase_add_test(tc, threads_give_identical_results);
     tcase_add_test(tc, dtype_conversion_special_values);
     tcase_add_test(tc, kv_truncate_then_reuse);
     tcase_add_test(tc, info_describes_fixture);

@@ -318,6 +318,13 @@ static void weights_removed(const char *dir, const char *st) {
     ck_assert_int_eq(unlink(st), 0);
 }
 
+static void config_removed(const char *dir, const char *st) {
+    (void)st;
+    char *path = chv_path_join(dir, "config.json");
+    ck_assert_int_eq(unlink(path), 0);
+    free(path);
+}
+
 static void shard_map_wrong(const char *dir, const char *st) {
     (void)st;
     char *path = chv_path_join(dir, "model.safetensors.index.json");
@@ -377,6 +384,7 @@ static const bad_case cases[] = {
     {"hidden_act gelu", "llama-gqa", config_gelu, {"config.json", "\"hidden_act\" is gelu", NULL}},
     {"unknown architecture", "llama-gqa", config_unknown_arch, {"config.json", "\"GPT2LMHeadModel\" is not supported", "LlamaForCausalLM"}},
     {"invalid config JSON", "llama-gqa", config_invalid_json, {"config.json", "invalid JSON", NULL}},
+    {"no config.json", "llama-gqa", config_removed, {"is not a Hugging Face model folder: config.json is missing", NULL, NULL}},
     {"no weights", "llama-gqa", weights_removed, {"no model.safetensors or model.safetensors.index.json", NULL, NULL}},
     {"shard map wrong", "llama-sharded", shard_map_wrong, {"model.safetensors.index.json", "'lm_head.weight'", "does not contain it"}},
     {"shard truncated", "llama-sharded", shard_truncated, {"model-00002-of-00002.safetensors", "past the end", NULL}},
@@ -612,6 +620,20 @@ START_TEST(info_missing_folder) {
 }
 END_TEST
 
+/* A safetensors file given where the folder is expected. */
+START_TEST(info_model_is_a_file) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s info --model " FIXTURES "llama-gqa/model.safetensors", test_cheval_bin());
+    test_output out;
+    ck_assert_int_eq(test_run(cmd, NULL, &out), 0);
+    ck_assert_int_eq(out.status, 1);
+    ck_assert_msg(strstr(out.err, "llama-gqa/model.safetensors is a file, not a model folder: --model takes "
+                                  "the folder") != NULL, "%s", out.err);
+    ck_assert_msg(strstr(out.err, "not found") == NULL, "%s", out.err);
+    test_output_free(&out);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("model_errors");
     TCase *tc = tcase_create("core");
@@ -624,6 +646,7 @@ int main(void) {
     tcase_add_test(tc, info_prints_json);
     tcase_add_test(tc, info_usage_errors);
     tcase_add_test(tc, info_missing_folder);
+    tcase_add_test(tc, info_model_is_a_file);
     suite_add_tcase(s, tc);
 
     SRunner *sr = srunner_create(s);

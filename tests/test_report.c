@@ -174,6 +174,9 @@ START_TEST(group_by_adds_breakdown) {
     ck_assert_uint_eq(activity->n_rows, 4);
     /* A field that no document has produces no table. */
     ck_assert_ptr_null(find_breakdown(list, n, "hellaswag", "no.such.field"));
+    /* ... and is recorded, so that the report can say so. */
+    ck_assert_uint_eq(run->n_unmatched_group_by, 1);
+    ck_assert_str_eq(run->unmatched_group_by[0], "no.such.field");
     chv_breakdowns_free(list, (size_t)n);
     chv_run_free(run);
 }
@@ -191,6 +194,10 @@ START_TEST(write_all_markdown_content) {
     ck_assert_contains(md, "|Groups|");
     ck_assert_contains(md, "## Model card");
     ck_assert_contains(md, "|arithmark|0.4750|0.0800|  0.6250|0.0775|");
+    /* Versions print as results.md prints them: "1.0" as 1, "2.0" as 2. */
+    ck_assert_contains(md, "|arithmark                        |      1|none  |");
+    ck_assert_contains(md, "|blimp |      2|none  |");
+    ck_assert_ptr_null(strstr(md, ".0|none"));
     ck_assert_contains(md, "## Perplexity");
     ck_assert_contains(md, "### arithmark by metadata.topic");
     ck_assert_contains(md, "noisy (n < 30)");
@@ -260,6 +267,24 @@ START_TEST(html_self_contained_and_escaped) {
     ck_assert_contains(html, "&amp; why?");
     ck_assert_contains(html, "&quot;");
     ck_assert_ptr_null(strstr(html, "<quantity"));
+
+    /* The summary chart draws tasks with fewer than 30 documents paler,
+     * like the breakdowns: arc_easy (12), hellaswag (8) and blimp (20),
+     * but not arithmark (40). */
+    char *summary = strstr(html, "aria-label=\"acc per task against chance\"");
+    ck_assert_ptr_nonnull(summary);
+    char *summary_end = strstr(summary, "</svg>");
+    ck_assert_ptr_nonnull(summary_end);
+    size_t muted = 0, plain = 0;
+    for (char *p = summary; (p = strstr(p, "<rect class=\"bar")) != NULL && p < summary_end; p++) {
+        static const char muted_bar[] = "<rect class=\"bar muted\"", plain_bar[] = "<rect class=\"bar\"";
+        muted += strncmp(p, muted_bar, sizeof muted_bar - 1) == 0;
+        plain += strncmp(p, plain_bar, sizeof plain_bar - 1) == 0;
+    }
+    ck_assert_uint_eq(muted, 3);
+    ck_assert_uint_eq(plain, 1);
+    ck_assert_contains(html, "<tr class=\"noisy\"><td>arc_easy</td>");
+    ck_assert_contains(html, "<tr><td>arithmark</td>");
 
     ck_assert_contains(html, "Documents the model got wrong");
     ck_assert_contains(html, "(showing the first 2)");
@@ -435,6 +460,16 @@ START_TEST(cli_report_exit_codes) {
     test_output_free(&out);
     char *md = read_text(dir, "report.md");
     ck_assert_contains(md, "### hellaswag by activity_label");
+    free(md);
+
+    /* A field that no document has is not an error, but it is not silent. */
+    snprintf(args, sizeof args, "'%s' --format md --group-by metadata.nonexistent", dir);
+    ck_assert_int_eq(run_cli(args, &out), 0);
+    ck_assert_contains(out.err, "warning: --group-by metadata.nonexistent: no document of any task");
+    test_output_free(&out);
+    md = read_text(dir, "report.md");
+    ck_assert_contains(md, "No breakdown by `--group-by metadata.nonexistent`: no document of any "
+                           "task has this field.");
     free(md);
     free(dir);
 }

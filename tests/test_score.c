@@ -167,6 +167,14 @@ START_TEST(stories_rolling_matches_loglikelihood) {
     ck_assert_uint_eq(rolling.n_tokens, n_story_tokens);
     ck_assert_uint_eq(rolling.n_windows, (rolling.n_tokens + 7) / 8);
     ck_assert(rolling.logprob < 0.0);
+
+    /* A continuation longer than the maximum length is scored in the same
+     * windows as the rolling log-likelihood. */
+    score(&l, &request, 1, &result);
+    ck_assert_int_eq(result.long_continuation, 1);
+    ck_assert_msg(fabs(rolling.logprob - result.logprob) < 1e-4, "rolling %.9f vs long %.9f",
+                  rolling.logprob, result.logprob);
+    chv_ll_result_free(&result);
     unload(&l);
 }
 END_TEST

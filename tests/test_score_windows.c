@@ -102,6 +102,45 @@ START_TEST(truncation_into_continuation_edge) {
 }
 END_TEST
 
+/* A continuation longer than the maximum length is scored in chunks that
+ * predict each of its tokens once, with as much left context as fits. */
+START_TEST(long_continuation_windows) {
+    int32_t ctx[3] = {1, 2, 3};
+    int32_t cont[7] = {10, 11, 12, 13, 14, 15, 16};
+    chv_scored_seq *w;
+    size_t n;
+    ck_assert_int_eq(chv_long_continuation_windows(ctx, 3, cont, 7, 3, &w, &n), 0);
+    ck_assert_uint_eq(n, 3);
+
+    assert_tokens(&w[0], (int32_t[]){3, 10, 11, 12}, 4, 3);
+    assert_tokens(&w[1], (int32_t[]){12, 13, 14, 15}, 4, 3);
+    assert_tokens(&w[2], (int32_t[]){13, 14, 15, 16}, 4, 1);
+    ck_assert_int_eq(w[0].truncated, 1);
+
+    for (size_t i = 0; i < n; i++)
+        chv_scored_seq_free(&w[i]);
+    free(w);
+}
+END_TEST
+
+START_TEST(long_continuation_short_context) {
+    int32_t ctx[1] = {1};
+    int32_t cont[5] = {10, 11, 12, 13, 14};
+    chv_scored_seq *w;
+    size_t n;
+    ck_assert_int_eq(chv_long_continuation_windows(ctx, 1, cont, 5, 4, &w, &n), 0);
+    ck_assert_uint_eq(n, 2);
+
+    assert_tokens(&w[0], (int32_t[]){1, 10, 11, 12, 13}, 5, 4);
+    ck_assert_int_eq(w[0].truncated, 0);
+    assert_tokens(&w[1], (int32_t[]){10, 11, 12, 13, 14}, 5, 1);
+
+    for (size_t i = 0; i < n; i++)
+        chv_scored_seq_free(&w[i]);
+    free(w);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("score_windows");
     TCase *tc = tcase_create("core");
@@ -110,6 +149,8 @@ int main(void) {
     tcase_add_test(tc, rolling_short_document_one_window);
     tcase_add_test(tc, truncation_keeps_last_tokens);
     tcase_add_test(tc, truncation_into_continuation_edge);
+    tcase_add_test(tc, long_continuation_windows);
+    tcase_add_test(tc, long_continuation_short_context);
     suite_add_tcase(s, tc);
 
     SRunner *runner = srunner_create(s);

@@ -31,6 +31,9 @@ START_TEST(usage_errors_exit_2) {
         "--model m --tasks arc_easy --add-bos maybe",
         "--model m --tasks arc_easy --task-file arc_easy",
         "--model m --tasks arc_easy --bogus",
+        "--model m --tasks arc_easy --threads 0",
+        "--model m --tasks arc_easy --threads -2",
+        "--model m --tasks arc_easy --threads 1025",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         test_output out = run_cheval(cases[i]);
@@ -46,6 +49,11 @@ START_TEST(help_lists_options) {
     ck_assert_int_eq(out.status, 0);
     ck_assert_ptr_nonnull(strstr(out.out, "--task-file"));
     ck_assert_ptr_nonnull(strstr(out.out, "--wikitext-double-bos"));
+    ck_assert_ptr_nonnull(strstr(out.out, "default: all"));
+    static const char *const files[] = {"results.json", "results.md", "report.md", "report.html",
+                                        "results.csv", "samples_<task>.jsonl", "data/samples"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        ck_assert_msg(strstr(out.out, files[i]) != NULL, "--help lacks %s", files[i]);
     test_output_free(&out);
 }
 END_TEST
@@ -85,7 +93,133 @@ START_TEST(missing_data_file_exit_1) {
     ck_assert_msg(strstr(out.err, "/nonexistent/data/arc/ARC-Easy-Test.jsonl") != NULL, "%s",
                   out.err);
     ck_assert_msg(strstr(out.err, "scripts/fetch-data.sh") != NULL, "%s", out.err);
+    ck_assert_msg(strstr(out.err, "--data-dir data/samples") != NULL, "%s", out.err);
     test_output_free(&out);
+}
+END_TEST
+
+START_TEST(unknown_task_suggests_name) {
+    test_output out = run_cheval("--model m --tasks arc_easy,arc_eazy");
+    ck_assert_int_eq(out.status, 2);
+    ck_assert_msg(strstr(out.err, "did you mean arc_easy?") != NULL, "%s", out.err);
+    ck_assert_msg(strstr(out.err, "--list-tasks") != NULL, "%s", out.err);
+    test_output_free(&out);
+}
+END_TEST
+
+/* Writes the random-weight demo model into a new folder and returns it. */
+static char *make_demo_model(void) {
+    const char *tool = getenv("CHEVAL_DEMO_TOOL");
+    if (tool == NULL || tool[0] == '\0')
+        tool = "build/tools/make-demo-model";
+    char *dir = test_make_temp_dir("cheval-demo");
+    char command[4096];
+    snprintf(command, sizeof command, "'%s' '%s/model'", tool, dir);
+    test_output out;
+    ck_assert_int_eq(test_run(command, NULL, &out), 0);
+    ck_assert_msg(out.status == 0, "%s: %s", command, out.err);
+    test_output_free(&out);
+    return dir;
+}
+
+static cJSON *read_results(const char *dir) {
+    char *path = chv_path_join(dir, "results.json");
+    size_t len;
+    chv_error err;
+    char *text = chv_read_file(path, &len, &err);
+    ck_assert_msg(text != NULL, "%s", err.message);
+    cJSON *root = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(root);
+    free(text);
+    free(path);
+    return root;
+}
+
+START_TEST(failed_task_still_writes_results) {
+    /* boolq and piqa read the bundled samples; "broken" has a gold label out
+     * of range on its second line and sits between them. */
+    char *dir = make_demo_model();
+    char *spec = chv_path_join(dir, "broken.json");
+    char *data = chv_path_join(dir, "broken.jsonl");
+    const char spec_text[] = "{\"task\": \"broken\", \"file\": \"broken.jsonl\", "
+                             "\"context\": \"{q}\", \"choices\": \"{options}\", "
+                             "\"gold\": \"{answer}\"}";
+    const char data_text[] = "{\"q\": \"a\", \"options\": [\"x\", \"y\"], \"answer\": 0}\n"
+                             "{\"q\": \"b\", \"options\": [\"x\", \"y\"], \"answer\": 2}\n";
+    ck_assert_int_eq(test_write_file(spec, spec_text, sizeof spec_text - 1), 0);
+    ck_assert_int_eq(test_write_file(data, data_text, sizeof data_text - 1), 0);
+
+    char args[8192];
+    snprintf(args, sizeof args,
+             "--model %s/model --tasks boolq,broken,piqa --task-spec %s --task-file broken=%s "
+             "--data-dir data/samples --output-dir %s/run --log-samples --threads 1",
+             dir, spec, data, dir);
+    test_output out = run_cheval(args);
+    ck_assert_msg(out.status == 1, "status %d: %s", out.status, out.err);
+    ck_assert_msg(strstr(out.err, "broken.jsonl:2") != NULL, "%s", out.err);
+    ck_assert_msg(strstr(out.err, "1 of 3 tasks failed") != NULL, "%s", out.err);
+    ck_assert_msg(strstr(out.out, "|boolq") != NULL && strstr(out.out, "|piqa") != NULL, "%s",
+                  out.out);
+
+    /* The closing log line lists every file written. */
+    ck_assert_msg(strstr(out.err, "results.json, results.md, report.md, report.html, results.csv "
+                                  "and samples_<task>.jsonl") != NULL,
+                  "%s", out.err);
+
+    /* The samples warning appears once. */
+    const char *warning = strstr(out.err, "sample documents, not the benchmarks");
+    ck_assert_msg(warning != NULL, "%s", out.err);
+    ck_assert_msg(strstr(warning + 1, "sample documents, not the benchmarks") == NULL, "%s", out.err);
+    test_output_free(&out);
+
+    snprintf(args, sizeof args, "%s/run", dir);
+    cJSON *root = read_results(args);
+    cJSON *results = cJSON_GetObjectItem(root, "results");
+    ck_assert_ptr_nonnull(cJSON_GetObjectItem(results, "boolq"));
+    ck_assert_ptr_nonnull(cJSON_GetObjectItem(results, "piqa"));
+    ck_assert_ptr_null(cJSON_GetObjectItem(results, "broken"));
+    const char *message = cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "failed"), "broken"));
+    ck_assert_msg(message != NULL && strstr(message, "broken.jsonl:2") != NULL, "%s",
+                  message ? message : "no failed.broken");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "sample_data")));
+    cJSON_Delete(root);
+
+    static const char *const files[] = {"results.md", "report.md", "report.html", "results.csv",
+                                        "samples_boolq.jsonl", "samples_piqa.jsonl"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(args, sizeof args, "%s/run/%s", dir, files[i]);
+        ck_assert_msg(chv_file_exists(args), "%s was not written", args);
+    }
+    snprintf(args, sizeof args, "%s/run/samples_broken.jsonl", dir);
+    ck_assert_msg(!chv_file_exists(args), "%s was written", args);
+    free(spec);
+    free(data);
+    free(dir);
+}
+END_TEST
+
+START_TEST(official_data_is_not_sample_data) {
+    /* A data folder without the samples marker: no warning, and
+     * sample_data is false. */
+    char *dir = make_demo_model();
+    char args[8192];
+    snprintf(args, sizeof args,
+             "--model %s/model --tasks boolq --task-file boolq=data/samples/boolq/dev.jsonl "
+             "--data-dir %s --output-dir %s/run --threads 1",
+             dir, dir, dir);
+    test_output out = run_cheval(args);
+    ck_assert_msg(out.status == 0, "status %d: %s", out.status, out.err);
+    ck_assert_msg(strstr(out.err, "not the benchmarks") == NULL, "%s", out.err);
+    test_output_free(&out);
+
+    snprintf(args, sizeof args, "%s/run", dir);
+    cJSON *root = read_results(args);
+    cJSON *flag = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "sample_data");
+    ck_assert(cJSON_IsFalse(flag));
+    ck_assert_ptr_null(cJSON_GetObjectItem(root, "failed"));
+    cJSON_Delete(root);
+    free(dir);
 }
 END_TEST
 
@@ -312,6 +446,9 @@ static Suite *suite(void) {
     tcase_add_test(tc, help_lists_options);
     tcase_add_test(tc, list_tasks_with_user_spec);
     tcase_add_test(tc, missing_data_file_exit_1);
+    tcase_add_test(tc, unknown_task_suggests_name);
+    tcase_add_test(tc, failed_task_still_writes_results);
+    tcase_add_test(tc, official_data_is_not_sample_data);
     tcase_add_test(tc, every_task_on_tiny_model);
     tcase_add_test(tc, seeded_sample_is_reproducible);
     tcase_add_test(tc, wikitext_double_bos_switch);

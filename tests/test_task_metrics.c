@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "report/stats.h"
 #include "task/metrics.h"
 #include "task/selection.h"
 
@@ -43,12 +44,12 @@ END_TEST
 START_TEST(mean_stderr_formula) {
     /* 3 of 4 correct: p = 0.75, sqrt(p(1-p)/(n-1)) = sqrt(0.1875/3) = 0.25 */
     double x[] = {1, 1, 0, 1};
-    ck_assert_double_eq_tol(chv_metric_mean(x, 4), 0.75, 1e-15);
-    ck_assert_double_eq_tol(chv_metric_stderr(x, 4), 0.25, 1e-15);
+    ck_assert_double_eq_tol(chv_mean(x, 4), 0.75, 1e-15);
+    ck_assert_double_eq_tol(chv_stderr_of_mean(x, 4), 0.25, 1e-15);
     /* Non-binary values: mean 2, sample sd 1, stderr 1/sqrt(3). */
     double y[] = {1, 2, 3};
-    ck_assert_double_eq_tol(chv_metric_stderr(y, 3), 1.0 / sqrt(3.0), 1e-15);
-    ck_assert(isnan(chv_metric_stderr(y, 1)));
+    ck_assert_double_eq_tol(chv_stderr_of_mean(y, 3), 1.0 / sqrt(3.0), 1e-15);
+    ck_assert(isnan(chv_stderr_of_mean(y, 1)));
 }
 END_TEST
 
@@ -57,12 +58,12 @@ START_TEST(pooled_stderr_formula) {
      * numerator (n-1) n s^2: 3*4*0.0625 + 8*9*0.01 = 0.75 + 0.72 = 1.47
      * pooled variance 1.47 / (13 - 2) = 0.133636..., over 13, sqrt */
     double s[] = {0.25, 0.1};
-    size_t n[] = {4, 9};
+    double n[] = {4, 9};
     double expected = sqrt(1.47 / 11.0 / 13.0);
-    ck_assert_double_eq_tol(chv_metric_pooled_stderr(s, n, 2), expected, 1e-15);
+    ck_assert_double_eq_tol(chv_pooled_stderr(n, s, 2), expected, 1e-15);
 
     double with_na[] = {0.25, NAN};
-    ck_assert(isnan(chv_metric_pooled_stderr(with_na, n, 2)));
+    ck_assert(isnan(chv_pooled_stderr(n, with_na, 2)));
 }
 END_TEST
 
@@ -76,10 +77,10 @@ END_TEST
 
 START_TEST(splitmix64_reference_values) {
     /* Outputs of the reference splitmix64 for seed 0. */
-    uint64_t state = 0;
-    ck_assert_uint_eq(chv_splitmix64(&state), 0xE220A8397B1DCDAFULL);
-    ck_assert_uint_eq(chv_splitmix64(&state), 0x6E789E6AA1B965F4ULL);
-    ck_assert_uint_eq(chv_splitmix64(&state), 0x06C45D188009454FULL);
+    chv_splitmix64 rng = {0};
+    ck_assert_uint_eq(chv_splitmix64_next(&rng), 0xE220A8397B1DCDAFULL);
+    ck_assert_uint_eq(chv_splitmix64_next(&rng), 0x6E789E6AA1B965F4ULL);
+    ck_assert_uint_eq(chv_splitmix64_next(&rng), 0x06C45D188009454FULL);
 }
 END_TEST
 

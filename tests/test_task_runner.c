@@ -50,6 +50,16 @@ static void fake_release(chv_ll_result *result) { free(result->context_tokens); 
 
 static const chv_backend fake = {NULL, fake_loglikelihood, fake_rolling, fake_release};
 
+/* A stand-in that fails every call whose first continuation is ctx, the
+ * way a scorer fails on a request it cannot score. */
+static int failing_loglikelihood(void *ctx, const chv_ll_request *requests, size_t n,
+                                 chv_ll_result *results, chv_progress_fn progress, void *user,
+                                 chv_error *err) {
+    if (n > 0 && strcmp(requests[0].continuation, ctx) == 0)
+        return chv_error_set(err, "request 0: stand-in scorer failure");
+    return fake_loglikelihood(ctx, requests, n, results, progress, user, err);
+}
+
 /* The worked example of tasks/README.md, verbatim. */
 static const char capitals_spec[] =
     "{\n"
@@ -170,8 +180,141 @@ START_TEST(task_file_override_and_missing_file) {
     ck_assert_msg(strstr(err.message, "/nonexistent/capitals/test.jsonl") != NULL, "%s", err.message);
     ck_assert_msg(strstr(err.message, "scripts/fetch-data.sh") != NULL, "%s", err.message);
     ck_assert_msg(strstr(err.message, "--task-file capitals=PATH") != NULL, "%s", err.message);
+    ck_assert_msg(strstr(err.message, "--data-dir data/samples") != NULL, "%s", err.message);
+    ck_assert_uint_eq(run.n_failures, 1);
     chv_run_result_free(&run);
     free(other);
+}
+END_TEST
+
+/* Reads dir/name as JSON. */
+static cJSON *read_json_file(const char *dir, const char *name) {
+    char *path = chv_path_join(dir, name);
+    size_t len;
+    chv_error err;
+    char *text = chv_read_file(path, &len, &err);
+    ck_assert_msg(text != NULL, "%s", err.message);
+    cJSON *root = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(root);
+    free(text);
+    free(path);
+    return root;
+}
+
+START_TEST(failed_task_keeps_finished_ones) {
+    /* capitals is fine; broken has a gold out of range on its second line;
+     * the third task is capitals again under another name, after the
+     * failure, so the run must go on past it. */
+    const char broken_spec[] = "{\"task\": \"broken\", \"file\": \"broken/test.jsonl\", "
+                               "\"context\": \"{q}\", \"choices\": \"{options}\", "
+                               "\"gold\": \"{answer}\"}";
+    const char after_spec[] = "{\"task\": \"after\", \"file\": \"capitals/test.jsonl\", "
+                              "\"context\": \"{country}\", \"choices\": \"{options}\", "
+                              "\"gold\": \"{answer}\"}";
+    write_under(data_dir, "broken/test.jsonl",
+                "{\"q\": \"a\", \"options\": [\"x\", \"y\"], \"answer\": 0}\n"
+                "{\"q\": \"b\", \"options\": [\"x\", \"y\"], \"answer\": 7}\n"
+                "{\"q\": \"c\", \"options\": [\"x\", \"y\"], \"answer\": 1}\n");
+    chv_error err;
+    ck_assert_int_eq(chv_registry_add_spec(registry, broken_spec, "broken.json", 0, &err), 0);
+    ck_assert_int_eq(chv_registry_add_spec(registry, after_spec, "after.json", 0, &err), 0);
+
+    chv_run_options options = {.data_dir = data_dir};
+    chv_run_result run;
+    ck_assert_int_eq(run_list("capitals,broken,after", &options, &run, &err), -1);
+    ck_assert_msg(strstr(err.message, "broken/test.jsonl:2") != NULL, "%s", err.message);
+    ck_assert_uint_eq(run.n_tasks, 2);
+    ck_assert_str_eq(run.tasks[0].task->name, "capitals");
+    ck_assert_str_eq(run.tasks[1].task->name, "after");
+    ck_assert_uint_eq(run.n_failures, 1);
+    ck_assert_str_eq(run.failures[0].task->name, "broken");
+    ck_assert_msg(strstr(run.failures[0].message, "broken/test.jsonl:2") != NULL, "%s",
+                  run.failures[0].message);
+
+    /* results.json keeps the finished tasks and names the failed one. */
+    char *out_dir = test_make_temp_dir("cheval-failed");
+    chv_run_config config = {.model = "m", .date = "2026-01-01T00:00:00Z"};
+    ck_assert_msg(chv_results_write(&run, &config, out_dir, &err) == 0, "%s", err.message);
+    cJSON *root = read_json_file(out_dir, "results.json");
+    cJSON *results = cJSON_GetObjectItem(root, "results");
+    ck_assert_ptr_nonnull(cJSON_GetObjectItem(results, "capitals"));
+    ck_assert_ptr_nonnull(cJSON_GetObjectItem(results, "after"));
+    ck_assert_ptr_null(cJSON_GetObjectItem(results, "broken"));
+    const char *message = cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "failed"), "broken"));
+    ck_assert_ptr_nonnull(message);
+    ck_assert_msg(strstr(message, "broken/test.jsonl:2") != NULL, "%s", message);
+    cJSON_Delete(root);
+
+    char *markdown = chv_results_markdown(&run);
+    ck_assert_msg(strstr(markdown, "Failed tasks") != NULL, "%s", markdown);
+    ck_assert_msg(strstr(markdown, "broken/test.jsonl:2") != NULL, "%s", markdown);
+    free(markdown);
+    chv_run_result_free(&run);
+    free(out_dir);
+}
+END_TEST
+
+START_TEST(scorer_failure_keeps_finished_ones) {
+    /* The scorer fails on capitals' call, whose first continuation is
+     * " Paris"; the task after it still runs. */
+    const char after_spec[] = "{\"task\": \"after\", \"file\": \"capitals/test.jsonl\", "
+                              "\"context\": \"{country}\", \"choices\": [\"no\", \"yes\"], "
+                              "\"gold\": \"0\"}";
+    chv_error err;
+    int rc = chv_registry_add_spec(registry, after_spec, "after.json", 0, &err);
+    ck_assert_msg(rc == 0, "%s", err.message);
+
+    static char failing_continuation[] = " Paris";
+    chv_backend failing = {failing_continuation, failing_loglikelihood, fake_rolling, fake_release};
+    const chv_task_def **tasks = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(chv_registry_select(registry, "capitals,after", &tasks, &n, &err), 0);
+    chv_run_options options = {.data_dir = data_dir};
+    chv_run_result run;
+    ck_assert_int_eq(chv_run_tasks(tasks, n, &options, &failing, &run, &err), -1);
+    ck_assert_msg(strstr(err.message, "capitals: request 0") != NULL, "%s", err.message);
+    ck_assert_uint_eq(run.n_tasks, 1);
+    ck_assert_str_eq(run.tasks[0].task->name, "after");
+    ck_assert_uint_eq(run.n_failures, 1);
+    ck_assert_str_eq(run.failures[0].task->name, "capitals");
+    chv_run_result_free(&run);
+    free(tasks);
+}
+END_TEST
+
+START_TEST(samples_marker_detected) {
+    ck_assert_int_eq(chv_data_dir_is_samples(data_dir), 0);
+    ck_assert_int_eq(chv_data_dir_is_samples("data/samples"), 1);
+    ck_assert_int_eq(chv_data_dir_is_samples("data"), 0);
+}
+END_TEST
+
+START_TEST(unknown_task_suggestions) {
+    static const char *const cases[][2] = {
+        {"arc_eazy", "did you mean arc_easy?"},
+        {"hellaswg", "did you mean hellaswag?"},
+        {"arc", "did you mean arc_challenge or arc_easy?"},
+        {"blimp_passive", "did you mean blimp_passive_1 or blimp_passive_2?"},
+        {"crad", "did you mean card?"},
+        {"capitols", "did you mean capitals?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const chv_task_def **tasks = NULL;
+        size_t n = 0;
+        chv_error err;
+        ck_assert_int_eq(chv_registry_select(registry, cases[i][0], &tasks, &n, &err), -1);
+        ck_assert_msg(strstr(err.message, cases[i][1]) != NULL, "%s: %s", cases[i][0], err.message);
+        ck_assert_msg(strstr(err.message, "--list-tasks") != NULL, "%s", err.message);
+    }
+
+    /* Nothing close: no guess, only the pointer to --list-tasks. */
+    const chv_task_def **tasks = NULL;
+    size_t n = 0;
+    chv_error err;
+    ck_assert_int_eq(chv_registry_select(registry, "xyzzy", &tasks, &n, &err), -1);
+    ck_assert_msg(strstr(err.message, "did you mean") == NULL, "%s", err.message);
+    ck_assert_msg(strstr(err.message, "--list-tasks") != NULL, "%s", err.message);
 }
 END_TEST
 
@@ -377,6 +520,10 @@ static Suite *suite(void) {
     tcase_add_test(tc, group_pooled_and_outputs);
     tcase_add_test(tc, rolling_perplexities);
     tcase_add_test(tc, task_list_resolution);
+    tcase_add_test(tc, failed_task_keeps_finished_ones);
+    tcase_add_test(tc, scorer_failure_keeps_finished_ones);
+    tcase_add_test(tc, samples_marker_detected);
+    tcase_add_test(tc, unknown_task_suggestions);
     tcase_add_test(tc, spec_errors_name_the_field);
     suite_add_tcase(s, tc);
     return s;

@@ -29,6 +29,7 @@
 typedef struct corpus_string {
     char *text; /* NULL when the string could not be read */
     size_t len;
+    char *label; /* the hard string's name, or "file:line field" */
 } corpus_string;
 
 typedef struct corpus {
@@ -45,18 +46,21 @@ typedef struct id_list {
 /* Helpers.                                                            */
 /* ------------------------------------------------------------------ */
 
-static void corpus_push(corpus *c, char *text, size_t len) {
+static void corpus_push(corpus *c, char *text, size_t len, char *label) {
     corpus_string *grown = realloc(c->strings, (c->n + 1) * sizeof *grown);
     ck_assert_ptr_nonnull(grown);
     c->strings = grown;
     c->strings[c->n].text = text;
     c->strings[c->n].len = len;
+    c->strings[c->n].label = label;
     c->n++;
 }
 
 static void corpus_free(corpus *c) {
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; i < c->n; i++) {
         free(c->strings[i].text);
+        free(c->strings[i].label);
+    }
     free(c->strings);
     memset(c, 0, sizeof *c);
 }
@@ -115,8 +119,10 @@ static void load_hard_strings(corpus *hard) {
     int rc;
     while ((rc = chv_jsonl_next(reader, &item, &err)) == 1) {
         const cJSON *text = cJSON_GetObjectItemCaseSensitive(item, "text");
-        ck_assert_msg(cJSON_IsString(text), "hard-strings.jsonl:%ld: missing \"text\"", chv_jsonl_line(reader));
-        corpus_push(hard, strdup(text->valuestring), strlen(text->valuestring));
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
+        ck_assert_msg(cJSON_IsString(text) && cJSON_IsString(name), "hard-strings.jsonl:%ld: missing \"name\" or \"text\"",
+                      chv_jsonl_line(reader));
+        corpus_push(hard, strdup(text->valuestring), strlen(text->valuestring), strdup(name->valuestring));
         cJSON_Delete(item);
     }
     ck_assert_msg(rc == 0, "%s", err.message);
@@ -196,39 +202,73 @@ static const cJSON *json_field(const cJSON *record, const char *field) {
     return node;
 }
 
+/* Returns the value a reference names, malloc'd: the JSON field `field` of
+ * the record on `line`, the line itself (field "line"), or `count` lines
+ * from `line` on, each with its "\n" (field "lines"). Returns NULL and
+ * writes the reason into `reason` when the file lacks it. */
+static char *reference_value(const data_file *df, const char *file, long line, const char *field, long count,
+                             char *reason, size_t reason_size) {
+    if (strcmp(field, "lines") != 0)
+        count = 1;
+    if (line < 1 || count < 1 || (size_t)(line - 1 + count) > df->n_lines) {
+        snprintf(reason, reason_size, "%s:%ld: no such line (or fewer than %ld lines from there)", file, line, count);
+        return NULL;
+    }
+    const char *raw = df->bytes + df->line_start[line - 1];
+
+    if (strcmp(field, "line") == 0)
+        return strdup(raw);
+
+    if (strcmp(field, "lines") == 0) {
+        size_t total = 0;
+        for (long i = 0; i < count; i++)
+            total += strlen(df->bytes + df->line_start[line - 1 + i]) + 1;
+        char *value = malloc(total + 1);
+        size_t used = 0;
+        for (long i = 0; i < count; i++) {
+            const char *part = df->bytes + df->line_start[line - 1 + i];
+            size_t n = strlen(part);
+            memcpy(value + used, part, n);
+            value[used + n] = '\n';
+            used += n + 1;
+        }
+        value[used] = '\0';
+        return value;
+    }
+
+    cJSON *record = cJSON_Parse(raw);
+    const char *found = cJSON_GetStringValue(record ? json_field(record, field) : NULL);
+    if (found == NULL) {
+        snprintf(reason, reason_size, "%s:%ld: no string field %s%s", file, line, field, record ? "" : " (invalid JSON)");
+        cJSON_Delete(record);
+        return NULL;
+    }
+    char *value = strdup(found);
+    cJSON_Delete(record);
+    return value;
+}
+
 /* Rebuilds one benchmark string from its reference (prefix + value +
- * suffix) and checks its sha256. Returns NULL with a printed reason when
- * the data file does not hold the expected string. */
-static char *data_string_from_ref(const cJSON *ref, data_files *cache, const char *data_dir, size_t *len) {
+ * suffix) and checks its sha256. Returns NULL and writes the reason into
+ * `reason` when the data file does not contain the expected string. */
+static char *data_string_from_ref(const cJSON *ref, data_files *cache, const char *data_dir, size_t *len, char *reason,
+                                  size_t reason_size) {
     const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "file"));
     const char *field = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "field"));
     const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "prefix"));
     const char *suffix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "suffix"));
     const char *sha256 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "sha256"));
     const cJSON *line_item = cJSON_GetObjectItemCaseSensitive(ref, "line");
+    const cJSON *count_item = cJSON_GetObjectItemCaseSensitive(ref, "count");
     ck_assert_msg(file && field && prefix && suffix && sha256 && cJSON_IsNumber(line_item),
                   "data-strings.jsonl: a reference lacks file, line, field, prefix, suffix or sha256");
     long line = (long)line_item->valuedouble;
+    long count = cJSON_IsNumber(count_item) ? (long)count_item->valuedouble : 1;
 
     data_file *df = data_file_get(cache, data_dir, file);
-    if (line < 1 || (size_t)line > df->n_lines) {
-        printf("  %s:%ld: no such line\n", file, line);
+    char *value = reference_value(df, file, line, field, count, reason, reason_size);
+    if (value == NULL)
         return NULL;
-    }
-    const char *raw = df->bytes + df->line_start[line - 1];
-
-    cJSON *record = NULL;
-    const char *value = raw;
-    if (strcmp(field, "line") != 0) {
-        record = cJSON_Parse(raw);
-        const cJSON *node = record ? json_field(record, field) : NULL;
-        value = cJSON_GetStringValue(node);
-        if (value == NULL) {
-            printf("  %s:%ld: no string field %s (%s)\n", file, line, field, record ? "" : "invalid JSON");
-            cJSON_Delete(record);
-            return NULL;
-        }
-    }
 
     size_t np = strlen(prefix), nv = strlen(value), ns = strlen(suffix);
     char *text = malloc(np + nv + ns + 1);
@@ -237,12 +277,13 @@ static char *data_string_from_ref(const cJSON *ref, data_files *cache, const cha
     memcpy(text + np + nv, suffix, ns);
     text[np + nv + ns] = '\0';
     *len = np + nv + ns;
-    cJSON_Delete(record);
+    free(value);
 
     char hex[65];
     chv_sha256_hex(text, *len, hex);
     if (strcmp(hex, sha256) != 0) {
-        printf("  %s:%ld field %s: sha256 %s differs from the fixture's %s\n", file, line, field, hex, sha256);
+        snprintf(reason, reason_size, "%s:%ld field %s: sha256 %s differs from the fixture's %s", file, line, field,
+                 hex, sha256);
         free(text);
         return NULL;
     }
@@ -269,10 +310,17 @@ static size_t load_data_strings(corpus *data) {
     int rc;
     while ((rc = chv_jsonl_next(reader, &ref, &err)) == 1) {
         size_t len = 0;
-        char *text = data_string_from_ref(ref, &cache, data_dir, &len);
-        if (text == NULL)
-            unreadable++;
-        corpus_push(data, text, len);
+        char reason[1024];
+        char *text = data_string_from_ref(ref, &cache, data_dir, &len, reason, sizeof reason);
+        if (text == NULL && unreadable++ < MISMATCHES_SHOWN)
+            printf("  %s\n", reason);
+
+        char label[512];
+        snprintf(label, sizeof label, "%s:%d %s",
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "file")),
+                 (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ref, "line")),
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "field")));
+        corpus_push(data, text, len, strdup(label));
         cJSON_Delete(ref);
     }
     ck_assert_msg(rc == 0, "%s", err.message);
@@ -291,7 +339,7 @@ typedef struct parity_count {
 } parity_count;
 
 /* Encodes text both ways and compares with the expected ids. Returns 1
- * when both agree. Prints the first few mismatches. */
+ * when both agree. Prints the first few mismatching strings, each once. */
 static int check_string(chv_tokenizer *tok, const char *where, const corpus_string *s, const id_list *expected,
                         const id_list *expected_special, size_t *mismatches_printed) {
     int identical = 1;
@@ -307,10 +355,9 @@ static int check_string(chv_tokenizer *tok, const char *where, const corpus_stri
             continue;
         }
 
-        identical = 0;
-        if (*mismatches_printed < MISMATCHES_SHOWN) {
+        if (identical && *mismatches_printed < MISMATCHES_SHOWN) {
             (*mismatches_printed)++;
-            printf("  mismatch %s (%s special tokens):\n", where, add_special ? "with" : "without");
+            printf("  mismatch %s, %s (%s special tokens):\n", where, s->label, add_special ? "with" : "without");
             print_text(s->text, s->len);
             print_ids("expected", want->ids, want->n);
             if (rc == 0)
@@ -318,6 +365,7 @@ static int check_string(chv_tokenizer *tok, const char *where, const corpus_stri
             else
                 printf("    got error: %s\n", err.message);
         }
+        identical = 0;
         free(ids);
     }
     return identical;
@@ -413,7 +461,10 @@ static void run_parity(const char *name, const char *folder) {
     corpus_free(&data);
     chv_tokenizer_free(tok);
 
-    ck_assert_msg(unreadable == 0, "%zu benchmark strings could not be rebuilt from CHEVAL_DATA_DIR", unreadable);
+    ck_assert_msg(unreadable == 0,
+                  "%zu benchmark strings could not be rebuilt from CHEVAL_DATA_DIR; point it at the unchanged "
+                  "benchmark files or regenerate the fixtures with scripts/make-tokenizer-fixtures",
+                  unreadable);
     ck_assert_msg(identical == checked, "parity %s: %zu of %zu strings differ from Hugging Face", name,
                   checked - identical, checked);
 }
@@ -512,7 +563,7 @@ static void run_ggml_vocab(const char *vocab, const char *folder) {
         if (hf_differs_from_llama_cpp(report, vocab, index)) {
             skipped++;
         } else {
-            corpus_string s = {text, text_len};
+            corpus_string s = {text, text_len, NULL};
             int32_t *ids = NULL;
             size_t n_ids = 0;
             int rc = chv_tokenizer_encode(tok, s.text, s.len, 0, &ids, &n_ids, NULL, &err);

@@ -56,6 +56,37 @@ static int write_output(const char *path, comparison_writer writer, const chv_co
     return 0;
 }
 
+/* Prints every significantly worse task with its delta and p, so the log
+ * of a failed CI job shows what regressed without the table. */
+static void print_regressions(const chv_comparison *c, const chv_compare_options *options) {
+    size_t worse = 0;
+    for (size_t i = 0; i < c->n_rows; i++)
+        worse += c->rows[i].verdict == CHV_VERDICT_WORSE;
+    fprintf(stderr, "cheval compare: regression: the candidate is significantly worse on %zu "
+                    "task%s (alpha %g%s):\n", worse, worse == 1 ? "" : "s", options->alpha,
+            c->holm && c->n_rows > 1 ? ", Holm-corrected p" : "");
+    for (size_t i = 0; i < c->n_rows; i++) {
+        const chv_compare_row *row = &c->rows[i];
+        if (row->verdict != CHV_VERDICT_WORSE)
+            continue;
+        fprintf(stderr, "  - %s: %s %.4f -> %.4f (delta %+.4f, p ", row->task, row->metric,
+                row->base, row->candidate, row->delta);
+        if (row->p_adjusted < 0.0001)
+            fprintf(stderr, "<0.0001)\n");
+        else
+            fprintf(stderr, "%.4f)\n", row->p_adjusted);
+    }
+}
+
+static void print_settings_warning(const chv_comparison *c) {
+    if (c->n_settings == 0)
+        return;
+    fprintf(stderr, "cheval compare: warning: the runs were scored with different settings; some "
+                    "numbers are not directly comparable:\n");
+    for (size_t i = 0; i < c->n_settings; i++)
+        fprintf(stderr, "  - %s\n", c->settings[i].text);
+}
+
 int cmd_compare(int argc, char **argv) {
     const char *runs[2] = {NULL, NULL};
     int n_runs = 0, fail_on_regression = 0;
@@ -115,6 +146,7 @@ int cmd_compare(int argc, char **argv) {
         return CHV_EXIT_FAILURE;
     }
 
+    print_settings_warning(comparison);
     int status = CHV_EXIT_OK;
     if (chv_comparison_write_markdown(stdout, comparison) < 0 || fflush(stdout) != 0)
         status = CHV_EXIT_FAILURE;
@@ -126,8 +158,7 @@ int cmd_compare(int argc, char **argv) {
         status = CHV_EXIT_FAILURE;
 
     if (fail_on_regression && chv_comparison_has_regression(comparison)) {
-        fprintf(stderr, "cheval compare: the candidate is significantly worse on at least one "
-                        "task (alpha %g%s)\n", options.alpha, options.no_holm ? "" : ", Holm-corrected");
+        print_regressions(comparison, &options);
         status = CHV_EXIT_FAILURE;
     }
     chv_comparison_free(comparison);

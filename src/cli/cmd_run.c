@@ -1,11 +1,11 @@
 /* cheval run: evaluate a model on benchmarks and write results. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "model/model.h"
@@ -24,15 +24,18 @@ static void print_usage(FILE *out) {
             "usage: cheval run --model DIR --tasks LIST [OPTIONS]\n"
             "\n"
             "Evaluates a model zero-shot the way lm-evaluation-harness does and writes\n"
-            "results.json and results.md (and, with --log-samples, samples_<task>.jsonl)\n"
-            "to the output folder. The results table is also printed on stdout.\n"
+            "results.json, results.md, report.md, report.html and results.csv (and, with\n"
+            "--log-samples, one samples_<task>.jsonl per task) to the output folder. The\n"
+            "results table is also printed on stdout.\n"
             "\n"
             "options:\n"
             "  --model DIR          Hugging Face checkpoint folder (config.json, safetensors,\n"
             "                       tokenizer.json)\n"
             "  --tasks LIST         comma-separated task names, groups (blimp) and presets\n"
             "                       (card and its synonym all: every built-in task)\n"
-            "  --data-dir DIR       folder holding the benchmark files (default: data)\n"
+            "  --data-dir DIR       folder holding the benchmark files (default: data, where\n"
+            "                       scripts/fetch-data.sh puts them; data/samples holds the\n"
+            "                       bundled sample documents, which are not the benchmarks)\n"
             "  --task-file T=PATH   read task T from PATH instead of its default file\n"
             "                       (repeatable)\n"
             "  --task-spec FILE     add the task described by a JSON spec file (repeatable)\n"
@@ -43,7 +46,8 @@ static void print_usage(FILE *out) {
             "                       same on every machine for a given seed\n"
             "  --output-dir DIR     output folder (default: reports/<model folder name>)\n"
             "  --log-samples        write one samples_<task>.jsonl per task\n"
-            "  --threads N          threads for the forward pass (default: all cores)\n"
+            "  --threads N          threads for the forward pass, 1 to 1024 (default: all\n"
+            "                       cores)\n"
             "  --add-bos RULE       auto (the tokenizer decides), yes or no (default: auto)\n"
             "  --max-length N       maximum tokens per forward pass (default: the model's\n"
             "                       max_position_embeddings, else the tokenizer's\n"
@@ -54,8 +58,14 @@ static void print_usage(FILE *out) {
             "  -v, --verbose        debug log lines\n"
             "  -h, --help           print this help\n"
             "\n"
+            "When a task fails, the tasks that finished are still written, results.json\n"
+            "lists the failed ones under \"failed\", and the exit status is 1.\n"
+            "\n"
             "Exit status: 0 on success, 1 when the evaluation fails, 2 for a usage error.\n");
 }
+
+/* More threads than this is a typing error, not a machine. */
+#define MAX_THREADS 1024
 
 typedef struct run_args {
     const char *model;
@@ -184,8 +194,13 @@ static int parse_args(int argc, char **argv, run_args *a) {
         case OPT_OUTPUT: a->output_dir = optarg; break;
         case OPT_LOG: a->log_samples = 1; break;
         case OPT_THREADS:
-            if (parse_long("--threads", optarg, 0, &value) != 0 || value > INT_MAX)
+            if (parse_long("--threads", optarg, 1, &value) != 0)
                 return -1;
+            if (value > MAX_THREADS) {
+                fprintf(stderr, "cheval run: --threads takes at most %d, not %ld\n", MAX_THREADS,
+                        value);
+                return -1;
+            }
             a->threads = (int)value;
             break;
         case OPT_BOS:
@@ -264,6 +279,8 @@ static void list_tasks(const chv_registry *reg) {
         const chv_task_def *task = chv_registry_task(reg, i);
         printf("%-58s %s\n", task->name, task->file);
     }
+    printf("\n%-58s %s\n", "blimp", "group: every blimp_* task above");
+    printf("%-58s %s\n", "card, all", "presets: every task above");
 }
 
 /* The model folder's name, without trailing slashes. */
@@ -355,6 +372,18 @@ static int check_files(const chv_task_def **tasks, size_t *n, const run_args *a,
     return 0;
 }
 
+/* Returns 1 when some task reads its file from a data folder that holds
+ * the bundled samples (see CHV_SAMPLES_MARKER), not from --task-file. */
+static int uses_sample_data(const run_args *a, const chv_task_def *const *tasks, size_t n) {
+    if (!chv_data_dir_is_samples(a->data_dir))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (task_file_override(a, tasks[i]->name) == NULL)
+            return 1;
+    }
+    return 0;
+}
+
 static void iso_date(char *out, size_t n) {
     time_t now = time(NULL);
     struct tm tm;
@@ -377,6 +406,12 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
         fprintf(stderr, "cheval run: %s\n", err.message);
         return CHV_EXIT_FAILURE;
     }
+
+    int sample_data = uses_sample_data(a, tasks, n_tasks);
+    if (sample_data)
+        chv_log_warn("%s contains the project's sample documents, not the benchmarks: their scores "
+                     "say nothing about a model. To evaluate on the official files, run "
+                     "scripts/fetch-data.sh and leave out --data-dir", a->data_dir);
 
     char *name = model_folder_name(a->model);
     char *output_dir = NULL;
@@ -424,7 +459,10 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
         .have_seed = a->have_seed,
         .samples_dir = a->log_samples ? output_dir : NULL,
     };
-    if (chv_run_tasks(tasks, n_tasks, &run_options, &backend, &run, &err) != 0) {
+    /* A failed task is logged and skipped; the finished ones are still
+     * written below, and the exit status is 1. */
+    if (chv_run_tasks(tasks, n_tasks, &run_options, &backend, &run, &err) != 0 &&
+        (run.n_failures == 0 || run.n_tasks == 0)) {
         fprintf(stderr, "cheval run: %s\n", err.message);
         goto done;
     }
@@ -446,8 +484,9 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
         .have_seed = a->have_seed,
         .seed = a->seed,
         .sample = a->sample,
-        .threads = a->threads,
+        .threads = a->threads > 0 ? a->threads : (int)sysconf(_SC_NPROCESSORS_ONLN),
         .wikitext_double_bos = a->double_bos,
+        .sample_data = sample_data,
         .cheval_version = chv_version(),
         .git_hash = chv_git_hash(),
         .date = date,
@@ -467,13 +506,25 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
     printf(", num_fewshot: 0, batch_size: auto\n%s", table ? table : "");
     fflush(stdout);
     free(table);
-    chv_log_info("wrote %s/results.json and results.md", output_dir);
 
     /* report.md, results.csv and report.html are built from the files just
      * written, never from the model. */
     if (chv_report_write_all(output_dir, NULL, &err) != 0) {
-        fprintf(stderr, "cheval run: results.json was written, but the reports failed: %s\n",
-                err.message);
+        fprintf(stderr,
+                "cheval run: %s/results.json and results.md were written, but the reports "
+                "failed: %s\n",
+                output_dir, err.message);
+        goto done;
+    }
+    chv_log_info("wrote %s/: results.json, results.md, report.md, report.html, results.csv%s",
+                 output_dir, a->log_samples ? " and samples_<task>.jsonl per finished task" : "");
+
+    if (run.n_failures > 0) {
+        fprintf(stderr, "cheval run: %zu of %zu tasks failed and are missing from the results "
+                "(listed under \"failed\" in results.json):\n", run.n_failures,
+                run.n_failures + run.n_tasks);
+        for (size_t i = 0; i < run.n_failures; i++)
+            fprintf(stderr, "  %s\n", run.failures[i].message);
         goto done;
     }
     status = CHV_EXIT_OK;

@@ -40,15 +40,18 @@ typedef struct chv_arch {
                          chv_error *err);
     void (*free_weights)(void *weights);
 
-    /* Writes the embeddings of the batch's tokens into batch->x. */
+    /* Writes the embeddings of the batch's tokens into batch->x. Scratch
+     * comes from batch->ws, which is private to the batch (one slice of a
+     * forward call) and may run beside other slices on other threads. */
     int (*embed)(chv_model *model, chv_batch *batch, chv_error *err);
 
     /* Runs transformer block `layer` over batch->x in place, storing keys
      * and values in the sequences' KV caches. */
     int (*forward_layer)(chv_model *model, chv_batch *batch, int layer, chv_error *err);
 
-    /* Applies the final norm to n_rows rows of hidden states in place. */
-    void (*final_norm)(chv_model *model, float *rows, int n_rows);
+    /* Applies the final norm to n_rows rows of hidden states of the batch
+     * in place. */
+    void (*final_norm)(const chv_batch *batch, float *rows, int n_rows);
 } chv_arch;
 
 /* Returns the architecture that accepts class_name, or NULL. */

@@ -260,8 +260,8 @@ static int llama_embed(chv_model *model, chv_batch *batch, chv_error *err) {
     /* The rotary angles depend only on the positions, so they are computed
      * once per call and shared by every layer and head. */
     size_t half = (size_t)hp->rotary_dim / 2;
-    float *cos_table = chv_model_scratch(model, CHV_SCRATCH_ROPE_COS, (size_t)batch->n_rows * half, err);
-    float *sin_table = chv_model_scratch(model, CHV_SCRATCH_ROPE_SIN, (size_t)batch->n_rows * half, err);
+    float *cos_table = chv_scratch(batch->ws, CHV_SCRATCH_ROPE_COS, (size_t)batch->n_rows * half, err);
+    float *sin_table = chv_scratch(batch->ws, CHV_SCRATCH_ROPE_SIN, (size_t)batch->n_rows * half, err);
     if (cos_table == NULL || sin_table == NULL)
         return -1;
     chv_rope_tables(hp, batch->positions, batch->n_rows, cos_table, sin_table);
@@ -276,45 +276,46 @@ static int llama_forward_layer(chv_model *model, chv_batch *batch, int layer, ch
     int q_dim = hp->n_heads * hp->head_dim;
     int kv_dim = hp->n_kv_heads * hp->head_dim;
 
-    float *normed = chv_model_scratch(model, CHV_SCRATCH_NORMED, (size_t)n * hidden, err);
-    float *q = chv_model_scratch(model, CHV_SCRATCH_Q, (size_t)n * q_dim, err);
-    float *k = chv_model_scratch(model, CHV_SCRATCH_K, (size_t)n * kv_dim, err);
-    float *v = chv_model_scratch(model, CHV_SCRATCH_V, (size_t)n * kv_dim, err);
-    float *attn = chv_model_scratch(model, CHV_SCRATCH_ATTN, (size_t)n * q_dim, err);
-    float *proj = chv_model_scratch(model, CHV_SCRATCH_PROJ, (size_t)n * hidden, err);
-    float *gate = chv_model_scratch(model, CHV_SCRATCH_GATE, (size_t)n * inter, err);
-    float *up = chv_model_scratch(model, CHV_SCRATCH_UP, (size_t)n * inter, err);
+    float *normed = chv_scratch(batch->ws, CHV_SCRATCH_NORMED, (size_t)n * hidden, err);
+    float *q = chv_scratch(batch->ws, CHV_SCRATCH_Q, (size_t)n * q_dim, err);
+    float *k = chv_scratch(batch->ws, CHV_SCRATCH_K, (size_t)n * kv_dim, err);
+    float *v = chv_scratch(batch->ws, CHV_SCRATCH_V, (size_t)n * kv_dim, err);
+    float *attn = chv_scratch(batch->ws, CHV_SCRATCH_ATTN, (size_t)n * q_dim, err);
+    float *proj = chv_scratch(batch->ws, CHV_SCRATCH_PROJ, (size_t)n * hidden, err);
+    float *gate = chv_scratch(batch->ws, CHV_SCRATCH_GATE, (size_t)n * inter, err);
+    float *up = chv_scratch(batch->ws, CHV_SCRATCH_UP, (size_t)n * inter, err);
     if (!normed || !q || !k || !v || !attn || !proj || !gate || !up)
         return -1;
-    const float *cos_table = model->scratch[CHV_SCRATCH_ROPE_COS];
-    const float *sin_table = model->scratch[CHV_SCRATCH_ROPE_SIN];
+    const float *cos_table = batch->ws->scratch[CHV_SCRATCH_ROPE_COS];
+    const float *sin_table = batch->ws->scratch[CHV_SCRATCH_ROPE_SIN];
 
     /* Attention. */
-    chv_rmsnorm_rows(model, normed, batch->x, n, hidden, l->attn_norm, hp->norm_eps);
-    chv_linear(normed, n, hidden, l->wq, l->bq, q_dim, q);
-    chv_linear(normed, n, hidden, l->wk, l->bk, kv_dim, k);
-    chv_linear(normed, n, hidden, l->wv, l->bv, kv_dim, v);
+    chv_rmsnorm_rows(batch, normed, batch->x, n, hidden, l->attn_norm, hp->norm_eps);
+    chv_linear(batch, normed, n, hidden, l->wq, l->bq, q_dim, q);
+    chv_linear(batch, normed, n, hidden, l->wk, l->bk, kv_dim, k);
+    chv_linear(batch, normed, n, hidden, l->wv, l->bv, kv_dim, v);
     chv_rope_apply(q, n, hp->n_heads, hp->head_dim, hp->rotary_dim, cos_table, sin_table);
     chv_rope_apply(k, n, hp->n_kv_heads, hp->head_dim, hp->rotary_dim, cos_table, sin_table);
     chv_kv_store(batch, layer, k, v, kv_dim);
-    if (chv_attention(model, batch, layer, q, k, v, hp->n_heads, hp->n_kv_heads, hp->head_dim, attn, err) != 0)
+    if (chv_attention(batch, layer, q, k, v, hp->n_heads, hp->n_kv_heads, hp->head_dim, attn, err) != 0)
         return -1;
-    chv_linear(attn, n, q_dim, l->wo, l->bo, hidden, proj);
+    chv_linear(batch, attn, n, q_dim, l->wo, l->bo, hidden, proj);
     chv_add(batch->x, proj, (size_t)n * hidden);
 
     /* SwiGLU MLP. */
-    chv_rmsnorm_rows(model, normed, batch->x, n, hidden, l->ffn_norm, hp->norm_eps);
-    chv_linear(normed, n, hidden, l->w_gate, l->b_gate, inter, gate);
-    chv_linear(normed, n, hidden, l->w_up, l->b_up, inter, up);
+    chv_rmsnorm_rows(batch, normed, batch->x, n, hidden, l->ffn_norm, hp->norm_eps);
+    chv_linear(batch, normed, n, hidden, l->w_gate, l->b_gate, inter, gate);
+    chv_linear(batch, normed, n, hidden, l->w_up, l->b_up, inter, up);
     chv_swiglu(gate, up, (size_t)n * inter);
-    chv_linear(gate, n, inter, l->w_down, l->b_down, hidden, proj);
+    chv_linear(batch, gate, n, inter, l->w_down, l->b_down, hidden, proj);
     chv_add(batch->x, proj, (size_t)n * hidden);
     return 0;
 }
 
-static void llama_final_norm(chv_model *model, float *rows, int n_rows) {
+static void llama_final_norm(const chv_batch *batch, float *rows, int n_rows) {
+    const chv_model *model = batch->model;
     const llama_weights *w = model->weights;
-    chv_rmsnorm_rows(model, rows, rows, n_rows, model->hp.hidden_size, w->final_norm, model->hp.norm_eps);
+    chv_rmsnorm_rows(batch, rows, rows, n_rows, model->hp.hidden_size, w->final_norm, model->hp.norm_eps);
 }
 
 static const char *const llama_class_names[] = {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",

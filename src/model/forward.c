@@ -9,6 +9,7 @@
 
 #include "model/internal.h"
 #include "model/kernels.h"
+#include "model/vecmath.h"
 
 /* Scored rows per vocabulary projection. Bounds the logits scratch to
  * LOGIT_ROWS x vocab_size floats however many rows are scored. */
@@ -95,9 +96,42 @@ static int check_cache_sharing(const chv_seq *seqs, int n_seqs, chv_error *err) 
     return 0;
 }
 
-/* Lays out the rows: the new tokens of sequence 0, then of sequence 1, and
- * so on. */
-static int build_batch(chv_model *model, chv_seq *seqs, int n_seqs, chv_batch *batch, chv_error *err) {
+/* Token rows per slice. A forward call is cut into slices of whole
+ * sequences of about this many rows; each slice runs through every layer on
+ * its own. Slices are cut the same way whatever the thread count, so a row
+ * is computed the same way with 1 or N threads whenever the call has two
+ * slices or more (see run_slices). Large enough that each projection is
+ * still an efficient sgemm (hundreds of rows), small enough that two
+ * threads share a call of 2048 rows evenly. */
+#define SLICE_ROWS 256
+
+/* Lays out the rows of seqs[first_seq .. first_seq + n_seqs) as one slice:
+ * the new tokens of its first sequence, then of the next, and so on. ints
+ * has room for n_seqs + 2 * n_rows ints. */
+static void build_slice(chv_model *model, chv_seq *seqs, int first_seq, int n_seqs, int n_rows, int *ints,
+                        chv_batch *batch) {
+    memset(batch, 0, sizeof *batch);
+    batch->model = model;
+    batch->seqs = seqs + first_seq;
+    batch->n_seqs = n_seqs;
+    batch->n_rows = n_rows;
+    batch->seq_first_row = ints;
+    batch->row_seq = ints + n_seqs;
+    batch->positions = batch->row_seq + n_rows;
+
+    int row = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        batch->seq_first_row[s] = row;
+        for (int t = 0; t < batch->seqs[s].n_tokens; t++, row++) {
+            batch->row_seq[row] = s;
+            batch->positions[row] = batch->seqs[s].prefix_len + t;
+        }
+    }
+}
+
+/* Cuts seqs into slices and lays each one out. Returns the number of
+ * slices, or -1 when out of memory. */
+static int build_slices(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err) {
     int n_rows = 0;
     for (int s = 0; s < n_seqs; s++)
         n_rows += seqs[s].n_tokens;
@@ -110,25 +144,27 @@ static int build_batch(chv_model *model, chv_seq *seqs, int n_seqs, chv_batch *b
         if (model->row_ints == NULL)
             return chv_error_set(err, "out of memory");
     }
-
-    batch->seqs = seqs;
-    batch->n_seqs = n_seqs;
-    batch->n_rows = n_rows;
-    batch->seq_first_row = model->row_ints;
-    batch->row_seq = batch->seq_first_row + n_seqs;
-    batch->positions = batch->row_seq + n_rows;
-
-    int row = 0;
-    for (int s = 0; s < n_seqs; s++) {
-        batch->seq_first_row[s] = row;
-        for (int t = 0; t < seqs[s].n_tokens; t++, row++) {
-            batch->row_seq[row] = s;
-            batch->positions[row] = seqs[s].prefix_len + t;
-        }
+    if (model->n_slices_max < n_seqs) {
+        free(model->slices);
+        model->slices = malloc((size_t)n_seqs * sizeof *model->slices);
+        model->n_slices_max = model->slices != NULL ? n_seqs : 0;
+        if (model->slices == NULL)
+            return chv_error_set(err, "out of memory");
     }
 
-    batch->x = chv_model_scratch(model, CHV_SCRATCH_X, (size_t)n_rows * (size_t)model->hp.hidden_size, err);
-    return batch->x == NULL ? -1 : 0;
+    int n_slices = 0, first = 0, rows = 0;
+    int *ints = model->row_ints;
+    for (int s = 0; s < n_seqs; s++) {
+        rows += seqs[s].n_tokens;
+        int last = s + 1 == n_seqs;
+        if (!last && rows + seqs[s + 1].n_tokens <= SLICE_ROWS)
+            continue;
+        build_slice(model, seqs, first, s + 1 - first, rows, ints, &model->slices[n_slices++]);
+        ints += (s + 1 - first) + 2 * rows;
+        first = s + 1;
+        rows = 0;
+    }
+    return n_slices;
 }
 
 /* A sequence that writes to a cache other than its prefix gets a copy of
@@ -162,25 +198,19 @@ typedef struct softmax_job {
 } softmax_job;
 
 /* Log-softmax of one row at its target: logit - max - log(sum(exp(logit -
- * max))), with each exp in float32 and their sum accumulated in double. The argmax takes the first
- * (lowest) id among equal maxima. */
+ * max))), with each exp in float32 and their sum accumulated in double. The
+ * argmax takes the first (lowest) id among equal maxima. */
 static void softmax_task(void *p, int task, int thread) {
     (void)thread;
     const softmax_job *job = p;
     const float *logits = job->logits + (size_t)task * (size_t)job->vocab;
     const scored_row *row = &job->rows[task];
 
-    float max = logits[0];
+    float max = chv_max(logits, job->vocab);
     int argmax = 0;
-    for (int i = 1; i < job->vocab; i++) {
-        if (logits[i] > max) {
-            max = logits[i];
-            argmax = i;
-        }
-    }
-    double sum = 0.0;
-    for (int i = 0; i < job->vocab; i++)
-        sum += expf(logits[i] - max);
+    while (logits[argmax] != max)
+        argmax++;
+    double sum = chv_sum_exp(logits, job->vocab, max);
 
     *row->logprob = (float)((double)(logits[row->target] - max) - log(sum));
     if (row->is_argmax != NULL)
@@ -191,18 +221,25 @@ static void softmax_task(void *p, int task, int thread) {
 
 /* Normalizes n gathered rows, projects them onto the vocabulary (one
  * sgemm) and writes each row's log-softmax at its target. */
-static void score_chunk(chv_model *model, float *gathered, float *logits, const scored_row *rows, int n) {
-    model->arch->final_norm(model, gathered, n);
-    chv_linear(gathered, n, model->hp.hidden_size, model->output, NULL, model->hp.vocab_size, logits);
+static void score_chunk(const chv_batch *batch, float *gathered, float *logits, const scored_row *rows, int n) {
+    chv_model *model = batch->model;
+    model->arch->final_norm(batch, gathered, n);
+    chv_linear(batch, gathered, n, model->hp.hidden_size, model->output, NULL, model->hp.vocab_size, logits);
     softmax_job job = {logits, rows, model->hp.vocab_size};
-    chv_pool_run(model->pool, n, softmax_task, &job);
+    if (batch->threaded) {
+        chv_pool_run(model->pool, n, softmax_task, &job);
+        return;
+    }
+    for (int task = 0; task < n; task++)
+        softmax_task(&job, task, 0);
 }
 
 /* Gathers the scored rows' hidden states, LOGIT_ROWS at a time. */
-static int score_rows(chv_model *model, const chv_batch *batch, chv_error *err) {
+static int score_rows(const chv_batch *batch, chv_error *err) {
+    chv_model *model = batch->model;
     size_t hidden = (size_t)model->hp.hidden_size;
-    float *gathered = chv_model_scratch(model, CHV_SCRATCH_GATHER, LOGIT_ROWS * hidden, err);
-    float *logits = chv_model_scratch(model, CHV_SCRATCH_LOGITS, LOGIT_ROWS * (size_t)model->hp.vocab_size, err);
+    float *gathered = chv_scratch(batch->ws, CHV_SCRATCH_GATHER, LOGIT_ROWS * hidden, err);
+    float *logits = chv_scratch(batch->ws, CHV_SCRATCH_LOGITS, LOGIT_ROWS * (size_t)model->hp.vocab_size, err);
     if (gathered == NULL || logits == NULL)
         return -1;
 
@@ -218,14 +255,98 @@ static int score_rows(chv_model *model, const chv_batch *batch, chv_error *err) 
             rows[n].is_argmax = seq->is_argmax != NULL ? &seq->is_argmax[j] : NULL;
             rows[n].argmax = seq->argmax != NULL ? &seq->argmax[j] : NULL;
             if (++n == LOGIT_ROWS) {
-                score_chunk(model, gathered, logits, rows, n);
+                score_chunk(batch, gathered, logits, rows, n);
                 n = 0;
             }
         }
     }
     if (n > 0)
-        score_chunk(model, gathered, logits, rows, n);
+        score_chunk(batch, gathered, logits, rows, n);
     return 0;
+}
+
+/* Runs one slice through the whole model and scores its rows. */
+static int run_slice(chv_batch *batch, chv_error *err) {
+    chv_model *model = batch->model;
+    batch->x = chv_scratch(batch->ws, CHV_SCRATCH_X, (size_t)batch->n_rows * (size_t)model->hp.hidden_size, err);
+    if (batch->x == NULL)
+        return -1;
+    if (model->arch->embed(model, batch, err) != 0)
+        return -1;
+    for (int l = 0; l < model->hp.n_layers; l++) {
+        if (model->arch->forward_layer(model, batch, l, err) != 0)
+            return -1;
+    }
+    for (int s = 0; s < batch->n_seqs; s++) {
+        if (batch->seqs[s].kv != NULL)
+            batch->seqs[s].kv->length = batch->seqs[s].prefix_len + batch->seqs[s].n_tokens;
+    }
+    return score_rows(batch, err);
+}
+
+typedef struct slices_job {
+    chv_model *model;
+    chv_error *errors;    /* [n_threads] */
+    int *failed_slice;    /* [n_threads]: the first slice that failed on each thread, or -1 */
+} slices_job;
+
+static void slice_task(void *p, int task, int thread) {
+    slices_job *job = p;
+    chv_batch *batch = &job->model->slices[task];
+    batch->ws = &job->model->workspaces[thread];
+    batch->threaded = 0;
+    if (job->failed_slice[thread] >= 0)
+        return;
+    if (run_slice(batch, &job->errors[thread]) != 0)
+        job->failed_slice[thread] = task;
+}
+
+/* Runs the slices. With one thread, or a single slice, they run one after
+ * the other and each kernel may spread its own work over the pool.
+ * Otherwise each thread takes whole slices and runs each one alone: one
+ * pool dispatch per forward call instead of several per layer. Either way
+ * every kernel cuts its work the same way whatever the thread count, so
+ * the results do not depend on it. */
+static int run_slices(chv_model *model, int n_slices, chv_error *err) {
+    int n_threads = model->n_threads;
+    if (n_threads == 1 || n_slices == 1) {
+        for (int i = 0; i < n_slices; i++) {
+            model->slices[i].ws = &model->workspaces[0];
+            model->slices[i].threaded = n_threads > 1;
+            if (run_slice(&model->slices[i], err) != 0)
+                return -1;
+        }
+        return 0;
+    }
+
+    chv_error *errors = malloc((size_t)n_threads * sizeof *errors);
+    int *failed = malloc((size_t)n_threads * sizeof *failed);
+    if (errors == NULL || failed == NULL) {
+        free(errors);
+        free(failed);
+        return chv_error_set(err, "out of memory");
+    }
+    for (int t = 0; t < n_threads; t++)
+        failed[t] = -1;
+    slices_job job = {model, errors, failed};
+
+    chv_pool_run(model->pool, n_slices, slice_task, &job);
+
+    /* Report the failure of the lowest slice, as a serial run would. */
+    int worst = -1;
+    for (int t = 0; t < n_threads; t++) {
+        if (failed[t] >= 0 && (worst < 0 || failed[t] < failed[worst]))
+            worst = t;
+    }
+    int rc = 0;
+    if (worst >= 0) {
+        if (err != NULL)
+            *err = errors[worst];
+        rc = -1;
+    }
+    free(errors);
+    free(failed);
+    return rc;
 }
 
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err) {
@@ -240,21 +361,9 @@ int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *er
     if (check_cache_sharing(seqs, n_seqs, err) != 0)
         return -1;
 
-    chv_batch batch;
-    if (build_batch(model, seqs, n_seqs, &batch, err) != 0)
+    int n_slices = build_slices(model, seqs, n_seqs, err);
+    if (n_slices < 0)
         return -1;
     copy_prefixes(seqs, n_seqs);
-
-    if (model->arch->embed(model, &batch, err) != 0)
-        return -1;
-    for (int l = 0; l < model->hp.n_layers; l++) {
-        if (model->arch->forward_layer(model, &batch, l, err) != 0)
-            return -1;
-    }
-    for (int s = 0; s < n_seqs; s++) {
-        if (seqs[s].kv != NULL)
-            seqs[s].kv->length = seqs[s].prefix_len + seqs[s].n_tokens;
-    }
-
-    return score_rows(model, &batch, err);
+    return run_slices(model, n_slices, err);
 }

@@ -67,9 +67,42 @@ typedef struct chv_tensor_list {
 int chv_tensor_list_add(chv_tensor_list *list, const float **dest, int n_dims, int64_t d0, int64_t d1,
                         const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* The packed rows of one forward call. Row r belongs to sequence
- * row_seq[r] and sits at position positions[r] of it. */
+/* Grow-only scratch buffers, reused across forward calls. */
+enum {
+    CHV_SCRATCH_X,
+    CHV_SCRATCH_NORMED,
+    CHV_SCRATCH_Q,
+    CHV_SCRATCH_K,
+    CHV_SCRATCH_V,
+    CHV_SCRATCH_ATTN,
+    CHV_SCRATCH_PROJ,
+    CHV_SCRATCH_GATE,
+    CHV_SCRATCH_UP,
+    CHV_SCRATCH_ROPE_COS,
+    CHV_SCRATCH_ROPE_SIN,
+    CHV_SCRATCH_ATTENTION, /* per-thread attention keys and scores */
+    CHV_SCRATCH_GATHER,    /* hidden states of the scored rows */
+    CHV_SCRATCH_LOGITS,
+    CHV_SCRATCH_COUNT
+};
+
+/* The scratch of one slice of a forward call. The model keeps one per
+ * thread, so that slices can run side by side. */
+typedef struct chv_workspace {
+    float *scratch[CHV_SCRATCH_COUNT];
+    size_t size[CHV_SCRATCH_COUNT]; /* in floats */
+} chv_workspace;
+
+/* Returns scratch buffer slot of ws with room for n floats, or NULL with
+ * err filled when out of memory. Contents are not preserved when it
+ * grows. */
+float *chv_scratch(chv_workspace *ws, int slot, size_t n, chv_error *err);
+
+/* The packed rows of one slice of a forward call: whole sequences, run
+ * through the model together. Row r belongs to sequence row_seq[r] and sits
+ * at position positions[r] of it. */
 typedef struct chv_batch {
+    chv_model *model;
     chv_seq *seqs;
     int n_seqs;
     int n_rows;
@@ -77,6 +110,9 @@ typedef struct chv_batch {
     int *row_seq;       /* [n_rows] */
     int *positions;     /* [n_rows] */
     float *x;           /* [n_rows][hidden_size], the residual stream */
+
+    chv_workspace *ws;  /* this slice's scratch */
+    int threaded;       /* 1: kernels may use the model's pool and OpenBLAS threads */
 } chv_batch;
 
 struct chv_kv {
@@ -96,25 +132,6 @@ static inline float *chv_kv_values(const chv_kv *kv, int layer, int pos) {
     return kv->v + ((size_t)layer * (size_t)kv->capacity + (size_t)pos) * (size_t)kv->kv_dim;
 }
 
-/* Grow-only scratch buffers, reused across forward calls. */
-enum {
-    CHV_SCRATCH_X,
-    CHV_SCRATCH_NORMED,
-    CHV_SCRATCH_Q,
-    CHV_SCRATCH_K,
-    CHV_SCRATCH_V,
-    CHV_SCRATCH_ATTN,
-    CHV_SCRATCH_PROJ,
-    CHV_SCRATCH_GATE,
-    CHV_SCRATCH_UP,
-    CHV_SCRATCH_ROPE_COS,
-    CHV_SCRATCH_ROPE_SIN,
-    CHV_SCRATCH_SCORES, /* per-thread attention scores */
-    CHV_SCRATCH_GATHER, /* hidden states of the scored rows */
-    CHV_SCRATCH_LOGITS,
-    CHV_SCRATCH_COUNT
-};
-
 struct chv_model {
     char *dir;
     chv_model_info info;
@@ -131,16 +148,13 @@ struct chv_model {
     chv_pool *pool;
     int n_threads;
 
-    float *scratch[CHV_SCRATCH_COUNT];
-    size_t scratch_size[CHV_SCRATCH_COUNT]; /* in floats */
+    chv_workspace *workspaces; /* [n_threads] */
 
     /* Batch bookkeeping, grown like the scratch. */
     int *row_ints;
     size_t row_ints_size;
+    chv_batch *slices; /* the slices of the current forward call */
+    int n_slices_max;
 };
-
-/* Returns scratch buffer slot with room for n floats, or NULL with err
- * filled when out of memory. Contents are not preserved when it grows. */
-float *chv_model_scratch(chv_model *model, int slot, size_t n, chv_error *err);
 
 #endif

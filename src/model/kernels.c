@@ -4,16 +4,52 @@
 #include <math.h>
 #include <string.h>
 
-void chv_linear(const float *x, int n_rows, int n_in, const float *w, const float *bias, int n_out, float *y) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_rows, n_out, n_in, 1.0f, x, n_in, w, n_in, 0.0f, y,
-                n_out);
-    if (bias == NULL)
+#include "model/vecmath.h"
+
+/* Rows per sgemm call. Longer inputs (a single sequence of more rows than
+ * a slice) are cut into blocks of this many rows, which the pool can run
+ * side by side. The cut does not depend on the thread count, and OpenBLAS
+ * always runs single-threaded, so each row gets the same sgemm call with 1
+ * or N threads. */
+#define LINEAR_ROWS 256
+
+typedef struct linear_job {
+    const float *x;
+    int n_rows, n_in;
+    const float *w, *bias;
+    int n_out;
+    float *y;
+} linear_job;
+
+static void linear_task(void *p, int task, int thread) {
+    (void)thread;
+    const linear_job *job = p;
+    int r0 = task * LINEAR_ROWS;
+    int n = job->n_rows - r0 < LINEAR_ROWS ? job->n_rows - r0 : LINEAR_ROWS;
+    const float *x = job->x + (size_t)r0 * (size_t)job->n_in;
+    float *y = job->y + (size_t)r0 * (size_t)job->n_out;
+
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, job->n_out, job->n_in, 1.0f, x, job->n_in, job->w,
+                job->n_in, 0.0f, y, job->n_out);
+    if (job->bias == NULL)
         return;
-    for (int r = 0; r < n_rows; r++) {
-        float *row = y + (size_t)r * (size_t)n_out;
-        for (int j = 0; j < n_out; j++)
-            row[j] += bias[j];
+    for (int r = 0; r < n; r++) {
+        float *row = y + (size_t)r * (size_t)job->n_out;
+        for (int j = 0; j < job->n_out; j++)
+            row[j] += job->bias[j];
     }
+}
+
+void chv_linear(const chv_batch *batch, const float *x, int n_rows, int n_in, const float *w, const float *bias,
+                int n_out, float *y) {
+    linear_job job = {x, n_rows, n_in, w, bias, n_out, y};
+    int n_tasks = (n_rows + LINEAR_ROWS - 1) / LINEAR_ROWS;
+    if (!batch->threaded) {
+        for (int t = 0; t < n_tasks; t++)
+            linear_task(&job, t, 0);
+        return;
+    }
+    chv_pool_run(batch->model->pool, n_tasks, linear_task, &job);
 }
 
 /* Rows per pool task for the row-wise kernels. Below this much work the
@@ -49,16 +85,16 @@ static void rmsnorm_task(void *p, int task, int thread) {
     }
 }
 
-void chv_rmsnorm_rows(chv_model *model, float *out, const float *x, int n_rows, int width, const float *weight,
+void chv_rmsnorm_rows(const chv_batch *batch, float *out, const float *x, int n_rows, int width, const float *weight,
                       float eps) {
     rmsnorm_job job = {out, x, n_rows, width, weight, eps};
     int n_tasks = (n_rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-    if ((size_t)n_rows * (size_t)width < MIN_PARALLEL_VALUES) {
+    if (!batch->threaded || (size_t)n_rows * (size_t)width < MIN_PARALLEL_VALUES) {
         for (int t = 0; t < n_tasks; t++)
             rmsnorm_task(&job, t, 0);
         return;
     }
-    chv_pool_run(model->pool, n_tasks, rmsnorm_task, &job);
+    chv_pool_run(batch->model->pool, n_tasks, rmsnorm_task, &job);
 }
 
 /* The inverse frequency of rotary pair i, in float32 as Hugging Face
@@ -118,10 +154,7 @@ void chv_rope_apply(float *x, int n_rows, int n_heads, int head_dim, int rotary_
 }
 
 void chv_swiglu(float *gate, const float *up, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float g = gate[i];
-        gate[i] = g / (1.0f + expf(-g)) * up[i];
-    }
+    chv_swiglu_values(gate, up, n);
 }
 
 void chv_add(float *x, const float *y, size_t n) {
@@ -140,8 +173,8 @@ void chv_kv_store(chv_batch *batch, int layer, const float *k, const float *v, i
     }
 }
 
-/* Query rows per attention block. A block's scores take ATTENTION_BLOCK x
- * (keys) floats of per-thread scratch. */
+/* Query rows per attention task. A task also copies the keys it reads
+ * into its scratch once, so larger blocks amortize that copy. */
 #define ATTENTION_BLOCK 64
 
 typedef struct attention_job {
@@ -150,93 +183,90 @@ typedef struct attention_job {
     const float *q, *k, *v;
     float *out;
     int n_heads, n_kv_heads, head_dim;
-    int n_blocks_max; /* query blocks per (sequence, head) task group */
-    float *scores;    /* [n_threads][ATTENTION_BLOCK * max_keys] */
-    size_t scores_stride;
+    int n_blocks_max;  /* query blocks per (sequence, key/value head) */
+    float *scratch;    /* [n_threads][scratch_stride] */
+    size_t scratch_stride;
+    size_t max_keys;
 } attention_job;
 
-/* Turns each row of scores into attention weights: row r may see its first
- * n_visible[r] = first_visible + r keys, the rest of the row (width
- * columns) is set to 0 so that it drops out of the weighted sum. */
-static void causal_softmax(float *scores, int n_rows, int width, int first_visible) {
-    for (int r = 0; r < n_rows; r++) {
-        float *row = scores + (size_t)r * width;
-        int n_visible = first_visible + r;
-
-        float max_score = row[0];
-        for (int j = 1; j < n_visible; j++)
-            max_score = row[j] > max_score ? row[j] : max_score;
-        float sum = 0.0f;
-        for (int j = 0; j < n_visible; j++) {
-            row[j] = expf(row[j] - max_score);
-            sum += row[j];
-        }
-        float inv_sum = 1.0f / sum;
-        for (int j = 0; j < n_visible; j++)
-            row[j] *= inv_sum;
-        for (int j = n_visible; j < width; j++)
-            row[j] = 0.0f;
-    }
-}
-
-/* One task: a block of up to ATTENTION_BLOCK new rows of one sequence for
- * one query head. With P prefix positions and the block covering new rows
- * t0..t1-1, the scores are [block][P + t1]: the prefix keys come from the
- * prefix cache, the new keys from the packed k rows, and row t attends to keys
- * 0..P+t. Both products are sgemm calls with strided operands. */
+/* One task: the rows t0..t1-1 of one sequence, for every query head that
+ * shares key/value head kv_head. With P prefix positions, row t attends to
+ * keys 0..P+t: the first P from the prefix cache, the others from the packed
+ * k rows of this call.
+ *
+ * The keys are first copied transposed, keys_t[d][j], so that the scores of
+ * one query are a vector loop over j, and the values side by side,
+ * values[j][d], so that the weighted sum is one loop over j. Each row then takes its scores, their
+ * softmax (max shift, exp, sum) and the weighted sum of the values, and
+ * divides by the sum at the end. Every row is computed the same way
+ * whatever block or thread it falls in. */
 static void attention_task(void *p, int task, int thread) {
     const attention_job *job = p;
     int block = task % job->n_blocks_max;
-    int head = task / job->n_blocks_max % job->n_heads;
-    int seq_index = task / job->n_blocks_max / job->n_heads;
+    int kv_head = task / job->n_blocks_max % job->n_kv_heads;
+    int seq_index = task / job->n_blocks_max / job->n_kv_heads;
     const chv_seq *seq = &job->batch->seqs[seq_index];
 
     int t0 = block * ATTENTION_BLOCK;
     if (t0 >= seq->n_tokens)
         return; /* this sequence has fewer blocks than the longest one */
     int t1 = t0 + ATTENTION_BLOCK < seq->n_tokens ? t0 + ATTENTION_BLOCK : seq->n_tokens;
-    int n_rows = t1 - t0;
     int n_prefix = seq->prefix_len;
-    int width = n_prefix + t1;
+    int n_keys = n_prefix + t1;
 
     int hd = job->head_dim;
     int q_dim = job->n_heads * hd;
     int kv_dim = job->n_kv_heads * hd;
-    int kv_offset = head / (job->n_heads / job->n_kv_heads) * hd;
+    int group = job->n_heads / job->n_kv_heads;
+    int kv_offset = kv_head * hd;
     int first_row = job->batch->seq_first_row[seq_index];
     float scale = 1.0f / sqrtf((float)hd);
 
-    const float *query = job->q + (size_t)(first_row + t0) * q_dim + (size_t)head * hd;
     const float *new_keys = job->k + (size_t)first_row * kv_dim + kv_offset;
     const float *new_values = job->v + (size_t)first_row * kv_dim + kv_offset;
-    float *out = job->out + (size_t)(first_row + t0) * q_dim + (size_t)head * hd;
-    float *scores = job->scores + (size_t)thread * job->scores_stride;
-
-    /* scores = scale * query · keys^T */
+    const float *prefix_keys = NULL, *prefix_values = NULL;
     if (n_prefix > 0) {
-        const float *prefix_keys = chv_kv_keys(seq->prefix, job->layer, 0) + kv_offset;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_rows, n_prefix, hd, scale, query, q_dim, prefix_keys,
-                    kv_dim, 0.0f, scores, width);
+        prefix_keys = chv_kv_keys(seq->prefix, job->layer, 0) + kv_offset;
+        prefix_values = chv_kv_values(seq->prefix, job->layer, 0) + kv_offset;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_rows, t1, hd, scale, query, q_dim, new_keys, kv_dim, 0.0f,
-                scores + n_prefix, width);
 
-    causal_softmax(scores, n_rows, width, n_prefix + t0 + 1);
-
-    /* out = weights · values */
-    float beta = 0.0f;
-    if (n_prefix > 0) {
-        const float *prefix_values = chv_kv_values(seq->prefix, job->layer, 0) + kv_offset;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n_rows, hd, n_prefix, 1.0f, scores, width,
-                    prefix_values, kv_dim, 0.0f, out, q_dim);
-        beta = 1.0f;
+    size_t stride = job->max_keys;
+    float *keys_t = job->scratch + (size_t)thread * job->scratch_stride; /* [hd][max_keys] */
+    float *values = keys_t + (size_t)hd * stride;                       /* [max_keys][hd] */
+    float *scores = values + (size_t)hd * stride;                       /* [max_keys] */
+    float *query = scores + stride;                                     /* [hd] */
+    for (int j = 0; j < n_keys; j++) {
+        int from_prefix = j < n_prefix;
+        size_t at = (size_t)(from_prefix ? j : j - n_prefix) * (size_t)kv_dim;
+        const float *key = (from_prefix ? prefix_keys : new_keys) + at;
+        const float *value = (from_prefix ? prefix_values : new_values) + at;
+        for (int d = 0; d < hd; d++)
+            keys_t[(size_t)d * stride + j] = key[d];
+        memcpy(values + (size_t)j * hd, value, (size_t)hd * sizeof(float));
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n_rows, hd, t1, 1.0f, scores + n_prefix, width, new_values,
-                kv_dim, beta, out, q_dim);
+
+    for (int t = t0; t < t1; t++) {
+        int n_visible = n_prefix + t + 1;
+        for (int h = kv_head * group; h < (kv_head + 1) * group; h++) {
+            const float *q_row = job->q + (size_t)(first_row + t) * q_dim + (size_t)h * hd;
+            float *out = job->out + (size_t)(first_row + t) * q_dim + (size_t)h * hd;
+            for (int d = 0; d < hd; d++)
+                query[d] = q_row[d] * scale;
+
+            chv_dot_keys(scores, query, keys_t, hd, stride, n_visible);
+            float max_score = chv_max(scores, n_visible);
+            float sum = chv_exp_sum(scores, n_visible, max_score);
+
+            chv_weighted_sum(out, scores, values, n_visible, hd);
+            float inv_sum = 1.0f / sum;
+            for (int d = 0; d < hd; d++)
+                out[d] *= inv_sum;
+        }
+    }
 }
 
-int chv_attention(chv_model *model, chv_batch *batch, int layer, const float *q, const float *k, const float *v,
-                  int n_heads, int n_kv_heads, int head_dim, float *out, chv_error *err) {
+int chv_attention(chv_batch *batch, int layer, const float *q, const float *k, const float *v, int n_heads,
+                  int n_kv_heads, int head_dim, float *out, chv_error *err) {
     size_t max_keys = 1;
     int max_tokens = 1;
     for (int s = 0; s < batch->n_seqs; s++) {
@@ -244,23 +274,20 @@ int chv_attention(chv_model *model, chv_batch *batch, int layer, const float *q,
         max_keys = n_keys > max_keys ? n_keys : max_keys;
         max_tokens = batch->seqs[s].n_tokens > max_tokens ? batch->seqs[s].n_tokens : max_tokens;
     }
-    int n_threads = chv_pool_threads(model->pool);
-    size_t stride = ATTENTION_BLOCK * max_keys;
-    float *scores = chv_model_scratch(model, CHV_SCRATCH_SCORES, stride * (size_t)n_threads, err);
-    if (scores == NULL)
+    int n_threads = batch->threaded ? chv_pool_threads(batch->model->pool) : 1;
+    size_t stride = (2 * (size_t)head_dim + 1) * max_keys + (size_t)head_dim;
+    float *scratch = chv_scratch(batch->ws, CHV_SCRATCH_ATTENTION, stride * (size_t)n_threads, err);
+    if (scratch == NULL)
         return -1;
 
-    attention_job job = {batch, layer, q, k, v, out, n_heads, n_kv_heads, head_dim,
-                         (max_tokens + ATTENTION_BLOCK - 1) / ATTENTION_BLOCK, scores, stride};
-    int n_tasks = batch->n_seqs * n_heads * job.n_blocks_max;
-
-    /* The pool threads each call sgemm on small blocks; OpenBLAS must not
-     * start its own threads inside them, so it runs single-threaded until
-     * the pool is done. */
-    if (n_threads > 1)
-        openblas_set_num_threads(1);
-    chv_pool_run(model->pool, n_tasks, attention_task, &job);
-    if (n_threads > 1)
-        openblas_set_num_threads(n_threads);
+    attention_job job = {batch,    layer, q,     k,         v, out, n_heads, n_kv_heads, head_dim,
+                         (max_tokens + ATTENTION_BLOCK - 1) / ATTENTION_BLOCK, scratch, stride, max_keys};
+    int n_tasks = batch->n_seqs * n_kv_heads * job.n_blocks_max;
+    if (!batch->threaded) {
+        for (int task = 0; task < n_tasks; task++)
+            attention_task(&job, task, 0);
+        return 0;
+    }
+    chv_pool_run(batch->model->pool, n_tasks, attention_task, &job);
     return 0;
 }

@@ -10,12 +10,15 @@
 #include "model/internal.h"
 
 /* y[n_rows][n_out] = x[n_rows][n_in] · w[n_out][n_in]^T (+ bias[n_out] when
- * bias is not NULL). w is in Hugging Face's Linear layout. */
-void chv_linear(const float *x, int n_rows, int n_in, const float *w, const float *bias, int n_out, float *y);
+ * bias is not NULL). w is in Hugging Face's Linear layout. One sgemm per
+ * block of 256 rows; the blocks use the model's pool when the batch is
+ * threaded. */
+void chv_linear(const chv_batch *batch, const float *x, int n_rows, int n_in, const float *w, const float *bias,
+                int n_out, float *y);
 
 /* out[r] = weight * x[r] / sqrt(mean(x[r]^2) + eps) for each row; out may
- * equal x. */
-void chv_rmsnorm_rows(chv_model *model, float *out, const float *x, int n_rows, int width, const float *weight,
+ * equal x. Uses the model's pool when the batch is threaded. */
+void chv_rmsnorm_rows(const chv_batch *batch, float *out, const float *x, int n_rows, int width, const float *weight,
                       float eps);
 
 /* Fills cos and sin, each [n_rows][rotary_dim/2], with the rotary angles of
@@ -44,7 +47,7 @@ void chv_kv_store(chv_batch *batch, int layer, const float *k, const float *v, i
  * the new rows up to their own. Query head h uses key/value head
  * h / (n_heads / n_kv_heads). out is [n_rows][n_heads * head_dim]. Returns
  * -1 with err filled when the scratch cannot be allocated. */
-int chv_attention(chv_model *model, chv_batch *batch, int layer, const float *q, const float *k, const float *v,
+int chv_attention(chv_batch *batch, int layer, const float *q, const float *k, const float *v,
                   int n_heads, int n_kv_heads, int head_dim, float *out, chv_error *err);
 
 #endif

@@ -37,19 +37,28 @@ int chv_tensor_list_add(chv_tensor_list *list, const float **dest, int n_dims, i
     return 0;
 }
 
-float *chv_model_scratch(chv_model *model, int slot, size_t n, chv_error *err) {
+float *chv_scratch(chv_workspace *ws, int slot, size_t n, chv_error *err) {
     if (n == 0)
         n = 1;
-    if (model->scratch_size[slot] < n) {
-        free(model->scratch[slot]);
-        model->scratch[slot] = malloc(n * sizeof(float));
-        model->scratch_size[slot] = model->scratch[slot] != NULL ? n : 0;
-        if (model->scratch[slot] == NULL) {
+    if (ws->size[slot] < n) {
+        free(ws->scratch[slot]);
+        ws->scratch[slot] = malloc(n * sizeof(float));
+        ws->size[slot] = ws->scratch[slot] != NULL ? n : 0;
+        if (ws->scratch[slot] == NULL) {
             chv_error_set(err, "out of memory allocating %zu MB of forward-pass scratch", n * sizeof(float) >> 20);
             return NULL;
         }
     }
-    return model->scratch[slot];
+    return ws->scratch[slot];
+}
+
+static void free_workspaces(chv_model *model) {
+    for (int t = 0; model->workspaces != NULL && t < model->n_threads; t++) {
+        for (int s = 0; s < CHV_SCRATCH_COUNT; s++)
+            free(model->workspaces[t].scratch[s]);
+    }
+    free(model->workspaces);
+    model->workspaces = NULL;
 }
 
 static char *read_text_file(const char *path, chv_error *err) {
@@ -370,8 +379,24 @@ chv_model *chv_model_load(const char *dir, chv_error *err) {
         chv_error_set(err, "out of memory");
         goto fail;
     }
+    if (chv_file_exists(dir)) {
+        /* A common slip: passing model.safetensors instead of its folder. */
+        chv_error_set(err, "%s is a file, not a model folder: --model takes the folder that holds "
+                      "config.json and the .safetensors files", dir);
+        goto fail;
+    }
     if (!chv_dir_exists(dir)) {
         chv_error_set(err, "%s: model folder not found", dir);
+        goto fail;
+    }
+    char *config_path = chv_path_join(dir, "config.json");
+    int has_config = config_path != NULL && chv_file_exists(config_path);
+    free(config_path);
+    if (!has_config) {
+        /* For example a tokenizer-only folder. */
+        chv_error_set(err, "%s is not a Hugging Face model folder: config.json is missing (a model "
+                      "folder holds config.json and model.safetensors or "
+                      "model.safetensors.index.json)", dir);
         goto fail;
     }
 
@@ -417,9 +442,9 @@ void chv_model_free(chv_model *model) {
     for (int f = 0; f < model->n_files; f++)
         chv_st_close(&model->files[f]);
     free(model->files);
-    for (int s = 0; s < CHV_SCRATCH_COUNT; s++)
-        free(model->scratch[s]);
+    free_workspaces(model);
     free(model->row_ints);
+    free(model->slices);
     free(model->dir);
     free(model);
 }
@@ -436,18 +461,23 @@ void chv_model_set_threads(chv_model *model, int n) {
     if (model->pool != NULL && n == model->n_threads)
         return;
     chv_pool_free(model->pool);
+    free_workspaces(model);
     model->pool = chv_pool_new(n);
     if (model->pool == NULL) {
         /* A pool of one thread starts no threads, so only memory can fail. */
         n = 1;
         model->pool = chv_pool_new(1);
     }
+    model->workspaces = calloc((size_t)n, sizeof *model->workspaces);
+    if (model->workspaces == NULL) {
+        chv_pool_free(model->pool);
+        model->pool = NULL;
+    }
     model->n_threads = model->pool != NULL ? n : 0;
-    /* NOTE: the OpenBLAS thread count is global to the process, so the last
-     * model to set it wins. OpenBLAS's idle workers also keep calling
-     * sched_yield for a while after each sgemm, which took about 5% of the
-     * profile samples of a 2-thread run while the pool ran attention. */
-    openblas_set_num_threads(n);
+    /* The pool does all the threading; OpenBLAS runs single-threaded inside
+     * its tasks, so that an sgemm call gives the same result whatever the
+     * thread count. (The setting is global to the process.) */
+    openblas_set_num_threads(1);
 }
 
 chv_kv *chv_kv_new(const chv_model *model, int capacity, chv_error *err) {

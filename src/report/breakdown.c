@@ -1,5 +1,6 @@
 #include "report/breakdown.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,10 +88,19 @@ char *chv_breakdown_key(const cJSON *doc, const chv_breakdown_spec *spec) {
         return key;
 
     if (spec->kind == CHV_KEY_ID_PREFIX) {
-        /* "Mercury_7220990" -> "Mercury", "MCAS_2000_4_6" -> "MCAS". */
+        /* "Mercury_7220990" -> "Mercury", "MCAS_2000_4_6" -> "MCAS", and
+         * an id without an underscore keeps its leading letters:
+         * "CSZ20679" -> "CSZ". */
         char *underscore = strchr(key, '_');
-        if (underscore != NULL)
+        if (underscore != NULL) {
             *underscore = '\0';
+            return key;
+        }
+        size_t letters = 0;
+        while (isalpha((unsigned char)key[letters]))
+            letters++;
+        if (letters > 0)
+            key[letters] = '\0';
         return key;
     }
 

@@ -32,48 +32,127 @@ __attribute__((format(printf, 2, 3))) static void message_add(message_list *list
         list->n++;
 }
 
-static void message_list_free(message_list *list) {
-    for (size_t i = 0; i < list->n; i++)
-        free(list->items[i]);
-    free(list->items);
+/* ---- compatibility of the two runs ---- */
+
+/* A growable list of differences; see chv_compare_difference. */
+typedef struct difference_list {
+    chv_compare_difference *items;
+    size_t n;
+} difference_list;
+
+static void difference_free(chv_compare_difference *d) {
+    free(d->task);
+    free(d->field);
+    cJSON_Delete(d->base);
+    cJSON_Delete(d->candidate);
+    free(d->text);
 }
 
-/* ---- compatibility of the two runs ---- */
+static void difference_list_free(difference_list *list) {
+    for (size_t i = 0; i < list->n; i++)
+        difference_free(&list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->n = 0;
+}
+
+/* Appends a difference; base and candidate are copied (NULL stays NULL),
+ * text is printf-formatted. Memory failures drop the item. */
+__attribute__((format(printf, 6, 7))) static void difference_add(
+    difference_list *list, const char *task, const char *field, const cJSON *base,
+    const cJSON *candidate, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    chv_compare_difference *grown = realloc(list->items, (list->n + 1) * sizeof *grown);
+    if (grown == NULL)
+        return;
+    list->items = grown;
+    chv_compare_difference *d = &grown[list->n];
+    memset(d, 0, sizeof *d);
+    d->task = task ? strdup(task) : NULL;
+    d->field = strdup(field);
+    d->base = base ? cJSON_Duplicate(base, 1) : NULL;
+    d->candidate = candidate ? cJSON_Duplicate(candidate, 1) : NULL;
+    d->text = strdup(buf);
+    if (d->field == NULL || d->text == NULL) {
+        difference_free(d);
+        return;
+    }
+    list->n++;
+}
+
+/* A value as people read it: strings without quotes, hashes (long hex
+ * strings) cut to their first 12 digits, "(missing)" for an absent value.
+ * The JSON output keeps the full values. */
+static void human_value(const cJSON *value, char *out, size_t size) {
+    if (value == NULL) {
+        snprintf(out, size, "(missing)");
+        return;
+    }
+    if (cJSON_IsString(value)) {
+        const char *s = value->valuestring;
+        size_t len = strlen(s);
+        int hex = len >= 32 && strspn(s, "0123456789abcdefABCDEF") == len;
+        if (hex)
+            snprintf(out, size, "%.12s…", s);
+        else
+            snprintf(out, size, "%s", s);
+        return;
+    }
+    char *text = cJSON_PrintUnformatted(value);
+    snprintf(out, size, "%s", text ? text : "?");
+    free(text);
+}
 
 static const cJSON *task_section(const chv_run *run, const char *section, const char *task) {
     return cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(run->results_json, section), task);
 }
 
-/* Compares one per-task section (versions, sampling, ...) of both runs.
- * A section missing from both runs is not a difference. */
-static void compare_section(const chv_run *base, const chv_run *cand, const char *task,
-                            const char *section, const char *what, message_list *issues) {
-    const cJSON *a = task_section(base, section, task);
-    const cJSON *b = task_section(cand, section, task);
+/* Compares one value of both runs; a value missing from both is not a
+ * difference. */
+static void compare_value(const cJSON *a, const cJSON *b, const char *task, const char *field,
+                          const char *what, difference_list *issues) {
     if (a == NULL && b == NULL)
         return;
     if (a != NULL && b != NULL && cJSON_Compare(a, b, 1))
         return;
-    char *text_a = a ? cJSON_PrintUnformatted(a) : strdup("(missing)");
-    char *text_b = b ? cJSON_PrintUnformatted(b) : strdup("(missing)");
-    message_add(issues, "%s: %s differ (base %s, candidate %s)", task, what,
-                text_a ? text_a : "?", text_b ? text_b : "?");
-    free(text_a);
-    free(text_b);
+    char text_a[256], text_b[256];
+    human_value(a, text_a, sizeof text_a);
+    human_value(b, text_b, sizeof text_b);
+    difference_add(issues, task, field, a, b, "%s: %s (base %s, candidate %s)", task, what, text_a,
+                   text_b);
 }
 
-static void compare_file_hash(const chv_run *base, const chv_run *cand, const char *task,
-                              message_list *issues) {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(task_section(base, "task_files", task), "sha256");
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(task_section(cand, "task_files", task), "sha256");
-    if (a == NULL && b == NULL)
+/* Compares sampling.<task>, an object of limit, seed, sample and
+ * doc_ids_sha256. Each differing key is its own item, so the list stays
+ * readable. */
+static void compare_sampling(const chv_run *base, const chv_run *cand, const char *task,
+                             difference_list *issues) {
+    const cJSON *a = task_section(base, "sampling", task);
+    const cJSON *b = task_section(cand, "sampling", task);
+    if (!cJSON_IsObject(a) || !cJSON_IsObject(b)) {
+        compare_value(a, b, task, "sampling", "limits/sampling differ", issues);
         return;
-    if (cJSON_IsString(a) && cJSON_IsString(b) && strcmp(a->valuestring, b->valuestring) == 0)
-        return;
-    message_add(issues, "%s: data file sha256 differs (base %.12s…, candidate %.12s…)", task,
-                cJSON_IsString(a) ? a->valuestring : "missing",
-                cJSON_IsString(b) ? b->valuestring : "missing");
+    }
+    const cJSON *item;
+    char field[256], what[256];
+    cJSON_ArrayForEach(item, a) {
+        snprintf(field, sizeof field, "sampling.%s", item->string);
+        snprintf(what, sizeof what, "limits/sampling differ in %s", item->string);
+        compare_value(item, cJSON_GetObjectItemCaseSensitive(b, item->string), task, field, what,
+                      issues);
+    }
+    cJSON_ArrayForEach(item, b) {
+        if (cJSON_GetObjectItemCaseSensitive(a, item->string) != NULL)
+            continue;
+        snprintf(field, sizeof field, "sampling.%s", item->string);
+        snprintf(what, sizeof what, "limits/sampling differ in %s", item->string);
+        compare_value(NULL, item, task, field, what, issues);
+    }
 }
 
 /* Counts doc_ids of a that are not in b (both sorted ascending). */
@@ -93,38 +172,102 @@ static size_t count_missing(const chv_task *a, const chv_task *b) {
     return missing;
 }
 
-static void check_documents(const chv_task *a, const chv_task *b, message_list *issues) {
+static void check_documents(const chv_task *a, const chv_task *b, difference_list *issues) {
     if (a->has_samples && b->has_samples) {
         size_t only_base = count_missing(a, b), only_cand = count_missing(b, a);
-        if (only_base || only_cand)
-            message_add(issues, "%s: document sets differ (%zu doc_ids only in base, %zu only in "
-                        "candidate)", a->name, only_base, only_cand);
+        if (only_base || only_cand) {
+            cJSON *x = cJSON_CreateNumber((double)only_base), *y = cJSON_CreateNumber((double)only_cand);
+            difference_add(issues, a->name, "doc_ids_only_in", x, y, "%s: document sets differ "
+                           "(%zu doc_ids only in base, %zu only in candidate)", a->name,
+                           only_base, only_cand);
+            cJSON_Delete(x);
+            cJSON_Delete(y);
+        }
     } else if (a->sample_len != b->sample_len) {
-        message_add(issues, "%s: document counts differ (base %ld, candidate %ld)", a->name,
-                    a->sample_len, b->sample_len);
+        cJSON *x = cJSON_CreateNumber((double)a->sample_len), *y = cJSON_CreateNumber((double)b->sample_len);
+        difference_add(issues, a->name, "sample_len", x, y, "%s: document counts differ (base %ld, "
+                       "candidate %ld)", a->name, a->sample_len, b->sample_len);
+        cJSON_Delete(x);
+        cJSON_Delete(y);
     }
 }
 
 /* Collects every difference that makes the runs not comparable. */
-static void find_mismatches(const chv_run *base, const chv_run *cand, message_list *issues) {
+static void find_mismatches(const chv_run *base, const chv_run *cand, difference_list *issues) {
     for (size_t t = 0; t < base->n_tasks; t++) {
         const chv_task *a = &base->tasks[t];
         const chv_task *b = chv_run_find_task(cand, a->name);
         if (b == NULL) {
-            message_add(issues, "%s: only in the base run", a->name);
+            difference_add(issues, a->name, "task", NULL, NULL, "%s: only in the base run", a->name);
             continue;
         }
-        compare_section(base, cand, a->name, "versions", "task versions", issues);
+        compare_value(task_section(base, "versions", a->name),
+                      task_section(cand, "versions", a->name), a->name, "versions",
+                      "task versions differ", issues);
         if (a->is_group)
             continue;
-        compare_file_hash(base, cand, a->name, issues);
-        compare_section(base, cand, a->name, "sampling", "limits/sampling", issues);
-        compare_section(base, cand, a->name, "n-shot", "n-shot", issues);
+        compare_value(cJSON_GetObjectItemCaseSensitive(task_section(base, "task_files", a->name), "sha256"),
+                      cJSON_GetObjectItemCaseSensitive(task_section(cand, "task_files", a->name), "sha256"),
+                      a->name, "task_files.sha256", "data file sha256 differs", issues);
+        compare_sampling(base, cand, a->name, issues);
+        compare_value(task_section(base, "n-shot", a->name), task_section(cand, "n-shot", a->name),
+                      a->name, "n-shot", "n-shot differs", issues);
         check_documents(a, b, issues);
     }
     for (size_t t = 0; t < cand->n_tasks; t++)
         if (chv_run_find_task(base, cand->tasks[t].name) == NULL)
-            message_add(issues, "%s: only in the candidate run", cand->tasks[t].name);
+            difference_add(issues, cand->tasks[t].name, "task", NULL, NULL,
+                           "%s: only in the candidate run", cand->tasks[t].name);
+}
+
+/* ---- scoring settings ---- */
+
+static int has_perplexity_task(const chv_run *run) {
+    for (size_t t = 0; t < run->n_tasks; t++)
+        if (run->tasks[t].is_rolling || chv_task_metric(&run->tasks[t], "bits_per_byte") != NULL)
+            return 1;
+    return 0;
+}
+
+/* Collects the settings in config that change the numbers. They do not
+ * make the runs incomparable, because comparing models is the point and
+ * max_length follows each model, but the reader must know. limit, seed
+ * and sample are checked per task with the sampling section, and
+ * model_dtype may differ. */
+static void find_setting_differences(const chv_run *base, const chv_run *cand,
+                                     difference_list *settings) {
+    static const struct {
+        const char *key;
+        int perplexity_only; /* only matters when a perplexity task is compared */
+        const char *consequence;
+    } keys[] = {
+        {"max_length", 0,
+         "it defaults to each model's max_position_embeddings, so it often differs "
+         "between models; perplexities and requests truncated to fit are not directly "
+         "comparable"},
+        {"bos", 0, "the BOS rule changes every log-likelihood; scores are not directly comparable"},
+        {"wikitext_double_bos", 1,
+         "one or two BOS tokens before each WikiText page; perplexities are not directly "
+         "comparable"},
+    };
+    const cJSON *config_a = cJSON_GetObjectItemCaseSensitive(base->results_json, "config");
+    const cJSON *config_b = cJSON_GetObjectItemCaseSensitive(cand->results_json, "config");
+    int perplexity = has_perplexity_task(base) && has_perplexity_task(cand);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (keys[i].perplexity_only && !perplexity)
+            continue;
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(config_a, keys[i].key);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(config_b, keys[i].key);
+        if (a == NULL && b == NULL)
+            continue;
+        if (a != NULL && b != NULL && cJSON_Compare(a, b, 1))
+            continue;
+        char text_a[256], text_b[256];
+        human_value(a, text_a, sizeof text_a);
+        human_value(b, text_b, sizeof text_b);
+        difference_add(settings, NULL, keys[i].key, a, b, "%s: base %s, candidate %s (%s)",
+                       keys[i].key, text_a, text_b, keys[i].consequence);
+    }
 }
 
 /* ---- choosing the metric ---- */
@@ -528,21 +671,44 @@ static int apply_corrections(chv_comparison *c) {
 
 /* ---- entry point ---- */
 
-static void add_notes(chv_comparison *c, const message_list *mismatches) {
+static void add_notes(chv_comparison *c) {
     message_list notes = {c->notes, c->n_notes};
-    for (size_t i = 0; i < mismatches->n; i++)
+    for (size_t i = 0; i < c->n_mismatches; i++)
         message_add(&notes, "compared despite a mismatch (--allow-mismatch): %s; only the common "
-                    "tasks and doc_ids are compared", mismatches->items[i]);
+                    "tasks and doc_ids are compared", c->mismatches[i].text);
 
     size_t unpaired = 0;
     for (size_t i = 0; i < c->n_rows; i++)
         unpaired += !c->rows[i].paired;
     if (unpaired > 0)
-        message_add(&notes, "%zu task(s) have no per-sample logs in both runs and use an unpaired "
+        message_add(&notes, "%zu task%s no per-sample logs in both runs and use%s an unpaired "
                     "z-test on the reported values and stderrs, which has less power than a "
-                    "paired test; rerun with --log-samples to pair documents", unpaired);
+                    "paired test; rerun with --log-samples to pair documents", unpaired,
+                    unpaired == 1 ? " has" : "s have", unpaired == 1 ? "s" : "");
     c->notes = notes.items;
     c->n_notes = notes.n;
+}
+
+/* Fills err with the list of mismatches. A list too long for the message
+ * is cut, and its last line gives the count of items left out. */
+static int mismatch_error(const difference_list *mismatches, chv_error *err) {
+    static const char advice[] = "\nCompare runs of the same tasks, data files, limits and "
+                                 "documents, or pass --allow-mismatch to compare only what they "
+                                 "share (the output then lists every difference).";
+    char list[CHV_ERROR_MAX];
+    size_t room = sizeof list - sizeof advice - 64; /* 64: the "... and N more" line */
+    size_t used = 0, shown = 0;
+    list[0] = '\0';
+    for (; shown < mismatches->n; shown++) {
+        size_t len = strlen(mismatches->items[shown].text) + 5;
+        if (used + len >= room)
+            break;
+        used += (size_t)snprintf(list + used, sizeof list - used, "\n  - %s",
+                                 mismatches->items[shown].text);
+    }
+    if (shown < mismatches->n)
+        snprintf(list + used, sizeof list - used, "\n  - ... and %zu more", mismatches->n - shown);
+    return chv_error_set(err, "the runs are not comparable:%s%s", list, advice);
 }
 
 int chv_compare_runs(const char *base_dir, const char *candidate_dir,
@@ -561,21 +727,16 @@ int chv_compare_runs(const char *base_dir, const char *candidate_dir,
         return chv_error_prefix(err, "candidate run");
     }
 
-    message_list mismatches = {0};
+    difference_list mismatches = {0}, settings = {0};
     find_mismatches(base, cand, &mismatches);
     if (mismatches.n > 0 && !options->allow_mismatch) {
-        char list[CHV_ERROR_MAX - 256] = "";
-        size_t used = 0;
-        for (size_t i = 0; i < mismatches.n && used + 8 < sizeof list; i++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "\n  - %s", mismatches.items[i]);
-        chv_error_set(err, "the runs are not comparable:%s\nCompare runs of the same tasks, data "
-                      "files, limits and documents, or pass --allow-mismatch to compare only what "
-                      "they share.", list);
-        message_list_free(&mismatches);
+        mismatch_error(&mismatches, err);
+        difference_list_free(&mismatches);
         chv_run_free(base);
         chv_run_free(cand);
         return -1;
     }
+    find_setting_differences(base, cand, &settings);
 
     chv_comparison *c = calloc(1, sizeof *c);
     int rc = c ? 0 : -1;
@@ -589,13 +750,20 @@ int chv_compare_runs(const char *base_dir, const char *candidate_dir,
         c->resamples = options->resamples ? options->resamples : CHV_COMPARE_RESAMPLES;
         c->seed = options->seed ? options->seed : CHV_COMPARE_SEED;
         c->metric_request = options->metric ? strdup(options->metric) : NULL;
+        c->mismatches = mismatches.items;
+        c->n_mismatches = mismatches.n;
+        c->settings = settings.items;
+        c->n_settings = settings.n;
+        mismatches = (difference_list){0};
+        settings = (difference_list){0};
         rc = build_rows(base, cand, c);
         if (rc == 0)
             rc = apply_corrections(c);
         if (rc == 0)
-            add_notes(c, &mismatches);
+            add_notes(c);
     }
-    message_list_free(&mismatches);
+    difference_list_free(&mismatches);
+    difference_list_free(&settings);
     chv_run_free(base);
     chv_run_free(cand);
     if (rc < 0) {
@@ -623,6 +791,10 @@ void chv_comparison_free(chv_comparison *c) {
     for (size_t i = 0; i < c->n_notes; i++)
         free(c->notes[i]);
     free(c->notes);
+    difference_list mismatches = {c->mismatches, c->n_mismatches};
+    difference_list settings = {c->settings, c->n_settings};
+    difference_list_free(&mismatches);
+    difference_list_free(&settings);
     free(c->base_dir);
     free(c->candidate_dir);
     free(c->base_model);

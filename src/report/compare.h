@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "util/error.h"
 
 #define CHV_COMPARE_RESAMPLES 10000
@@ -54,6 +56,15 @@ typedef struct chv_compare_row {
     chv_verdict verdict;
 } chv_compare_row;
 
+/* One difference between the two runs: a mismatch that --allow-mismatch
+ * tolerated, or a scoring setting that differs. */
+typedef struct chv_compare_difference {
+    char *task;          /* task name; NULL for a run-wide setting */
+    char *field;         /* "versions", "sampling.limit", "max_length", ... */
+    cJSON *base, *candidate; /* full values (hashes uncut); NULL when absent or not a value */
+    char *text;          /* one line for people, with hashes cut to 12 hex digits */
+} chv_compare_difference;
+
 typedef struct chv_comparison {
     char *base_dir, *candidate_dir;
     char *base_model, *candidate_model;
@@ -63,6 +74,11 @@ typedef struct chv_comparison {
     size_t n_subrows;
     char **notes;            /* dropped tasks and documents, fallbacks */
     size_t n_notes;
+    chv_compare_difference *mismatches; /* what --allow-mismatch let through */
+    size_t n_mismatches;
+    chv_compare_difference *settings;   /* scoring settings (max_length, bos,
+                                         * wikitext_double_bos) that differ */
+    size_t n_settings;
     double alpha;
     int holm;
     size_t resamples;
@@ -74,7 +90,9 @@ typedef struct chv_comparison {
  * the caller frees with chv_comparison_free. Returns -1 with err filled
  * when a run cannot be loaded, or when the runs differ in tasks, task
  * versions, data file hashes, sampling or documents and allow_mismatch is
- * 0. The message then lists every difference. */
+ * 0. The message then lists the differences (the first ones, and how many
+ * more there are when they do not fit). Scoring settings that differ do
+ * not fail the comparison; they are listed in comparison->settings. */
 int chv_compare_runs(const char *base_dir, const char *candidate_dir,
                      const chv_compare_options *options, chv_comparison **out, chv_error *err);
 

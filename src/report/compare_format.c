@@ -81,11 +81,28 @@ static void write_method(FILE *out, const chv_comparison *c) {
     if (unpaired > 0)
         fprintf(out, "%sUnpaired z-test on the reported values and stderrs (no per-sample logs "
                      "in both runs). ", paired > 0 ? "Elsewhere: " : "");
-    if (c->holm)
+    if (c->holm && c->n_rows == 1)
+        fprintf(out, "p needs no adjustment for multiple comparisons: the table has one row");
+    else if (c->holm)
         fprintf(out, "p is Holm-adjusted across the %zu rows of the table", c->n_rows);
     else
         fprintf(out, "p is not adjusted for multiple comparisons (--no-holm)");
     fprintf(out, "; a verdict needs p < %g.\n", c->alpha);
+}
+
+/* Writes the settings warning above the table, where every reader of the
+ * deltas sees it. */
+static void write_settings_warning(FILE *out, const chv_comparison *c) {
+    if (c->n_settings == 0)
+        return;
+    fprintf(out, "> **Warning: the runs were scored with different settings.** Some numbers "
+                 "below are not directly comparable:\n>\n");
+    for (size_t i = 0; i < c->n_settings; i++) {
+        fprintf(out, "> - ");
+        chv_md_cell(out, c->settings[i].text);
+        fputc('\n', out);
+    }
+    fputc('\n', out);
 }
 
 int chv_comparison_write_markdown(FILE *out, const chv_comparison *c) {
@@ -94,6 +111,7 @@ int chv_comparison_write_markdown(FILE *out, const chv_comparison *c) {
     fprintf(out, " → ");
     chv_md_cell(out, c->candidate_model);
     fprintf(out, "\n\n");
+    write_settings_warning(out, c);
 
     if (write_rows(out, c->rows, c->n_rows, NULL) < 0)
         return -1;
@@ -110,8 +128,10 @@ int chv_comparison_write_markdown(FILE *out, const chv_comparison *c) {
         size_t count = 0;
         for (size_t j = 0; j < c->n_subrows; j++)
             count += strcmp(c->subrows[j].group, c->subrows[i].group) == 0;
-        fprintf(out, "\n<details><summary>%s: %zu subtasks (p Holm-adjusted within the group)"
-                     "</summary>\n\n", c->subrows[i].group, count);
+        fprintf(out, "\n<details><summary>%s: %zu subtask%s (p %s)</summary>\n\n",
+                c->subrows[i].group, count, count == 1 ? "" : "s",
+                !c->holm ? "not adjusted" : count == 1 ? "needs no adjustment"
+                                                       : "Holm-adjusted within the group");
         if (write_rows(out, c->subrows, c->n_subrows, c->subrows[i].group) < 0)
             return -1;
         fprintf(out, "\n</details>\n");
@@ -158,6 +178,27 @@ static cJSON *row_json(const chv_compare_row *row) {
     return item;
 }
 
+static cJSON *value_or_null(const cJSON *value) {
+    return value ? cJSON_Duplicate(value, 1) : cJSON_CreateNull();
+}
+
+/* Differences as data, with the full values (hashes uncut). */
+static void add_differences(cJSON *root, const char *name, const chv_compare_difference *items,
+                            size_t n) {
+    cJSON *array = cJSON_AddArrayToObject(root, name);
+    for (size_t i = 0; i < n; i++) {
+        const chv_compare_difference *d = &items[i];
+        cJSON *item = cJSON_CreateObject();
+        if (d->task)
+            cJSON_AddStringToObject(item, "task", d->task);
+        cJSON_AddStringToObject(item, d->task ? "field" : "setting", d->field);
+        cJSON_AddItemToObject(item, "base", value_or_null(d->base));
+        cJSON_AddItemToObject(item, "candidate", value_or_null(d->candidate));
+        cJSON_AddStringToObject(item, "message", d->text);
+        cJSON_AddItemToArray(array, item);
+    }
+}
+
 int chv_comparison_write_json(FILE *out, const chv_comparison *c) {
     cJSON *root = cJSON_CreateObject();
     cJSON *base = cJSON_AddObjectToObject(root, "base");
@@ -184,6 +225,8 @@ int chv_comparison_write_json(FILE *out, const chv_comparison *c) {
     cJSON *notes = cJSON_AddArrayToObject(root, "notes");
     for (size_t i = 0; i < c->n_notes; i++)
         cJSON_AddItemToArray(notes, cJSON_CreateString(c->notes[i]));
+    add_differences(root, "settings_differ", c->settings, c->n_settings);
+    add_differences(root, "mismatches", c->mismatches, c->n_mismatches);
 
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -241,6 +284,16 @@ int chv_comparison_write_html(FILE *out, const chv_comparison *c) {
     snprintf(title, sizeof title, "Comparison: %s → %s", c->base_model, c->candidate_model);
     chv_html_page_begin(out, title);
 
+    if (c->n_settings > 0) {
+        fprintf(out, "<p class=\"note\"><strong>Warning: the runs were scored with different "
+                     "settings.</strong> Some numbers below are not directly comparable:</p>\n<ul>\n");
+        for (size_t i = 0; i < c->n_settings; i++) {
+            fprintf(out, "<li>");
+            chv_html_text(out, c->settings[i].text);
+            fprintf(out, "</li>\n");
+        }
+        fprintf(out, "</ul>\n");
+    }
     fprintf(out, "<p class=\"note\">");
     write_method(out, c);
     fprintf(out, "</p>\n<h2>Deltas</h2>\n<p class=\"legend\"><span class=\"swatch\" "

@@ -27,6 +27,12 @@ static int is_summary_task(const chv_run *run, const chv_task *task) {
     return chv_task_metric(task, "acc") != NULL && (task->is_group || !is_group_member(run, task));
 }
 
+/* A task (or group) scored on fewer documents than a breakdown row needs
+ * to count as reliable is drawn paler, like a noisy breakdown row. */
+static int is_noisy_task(const chv_task *task) {
+    return task->sample_len >= 0 && task->sample_len < CHV_NOISY_BELOW;
+}
+
 static void write_meta(FILE *out, const chv_run *run) {
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(run->results_json, "config");
     static const char *const fields[][2] = {
@@ -74,7 +80,7 @@ static void write_summary(FILE *out, const chv_run *run) {
             continue;
         const chv_metric *acc = chv_task_metric(task, "acc");
         const chv_metric *norm = chv_task_metric(task, "acc_norm");
-        fprintf(out, "<tr><td>");
+        fprintf(out, "<tr%s><td>", is_noisy_task(task) ? " class=\"noisy\"" : "");
         chv_html_text(out, task->name);
         fprintf(out, "</td>");
         write_num_cell(out, acc->value);
@@ -131,7 +137,7 @@ static void write_score_chart(FILE *out, const chv_run *run) {
             continue;
         const chv_metric *acc = chv_task_metric(task, "acc");
         bars[n++] = (chv_svg_bar){task->name, acc->value, Z95 * acc->stderr_value, NAN, NAN,
-                                  task->chance, 0};
+                                  task->chance, is_noisy_task(task)};
     }
     if (n > 0) {
         fprintf(out, "<h2>Score against chance</h2>\n");
@@ -268,6 +274,12 @@ int chv_report_write_html(FILE *out, const chv_run *run, const chv_breakdown *br
                      "<code>cheval run</code> with <code>--log-samples</code>.</p>\n");
     else
         write_legend(out);
+    for (size_t i = 0; i < run->n_unmatched_group_by; i++) {
+        fprintf(out, "<p class=\"note\">No breakdown by <code>--group-by ");
+        chv_html_text(out, run->unmatched_group_by[i]);
+        fprintf(out, "</code>: %s.</p>\n", has_samples ? "no document of any task has this field"
+                                                        : "this run has no per-sample logs");
+    }
     for (size_t i = 0; i < n_breakdowns; i++)
         write_breakdown(out, &breakdowns[i]);
 

@@ -25,9 +25,20 @@ static const chv_task *group_of(const chv_run *run, const chv_task *task) {
     return NULL;
 }
 
+/* results.json stores versions as strings ("1.0"); lm-eval's table shows
+ * them as numbers, so "1.0" prints as "1" and "2.1" stays "2.1". This is
+ * the same string that results.md shows. */
+static void display_version(const char *version, char *out, size_t size) {
+    size_t len = strlen(version);
+    if (len > 2 && strcmp(version + len - 2, ".0") == 0)
+        snprintf(out, size, "%.*s", (int)(len - 2), version);
+    else
+        snprintf(out, size, "%s", version);
+}
+
 static int add_lm_eval_rows(chv_md_table *table, const chv_task *task) {
     char version[64], n_shot[16];
-    snprintf(version, sizeof version, "%s", task->version);
+    display_version(task->version, version, sizeof version);
     /* lm-eval leaves n-shot blank for groups, which have none. */
     if (task->n_shot >= 0)
         snprintf(n_shot, sizeof n_shot, "%d", task->n_shot);
@@ -263,6 +274,22 @@ static void write_missing_samples_note(FILE *out, const chv_run *run) {
     fprintf(out, ". These tasks have no breakdowns.\n\n");
 }
 
+/* Says which --group-by fields gave no breakdown, so a typo in a field
+ * name does not go unnoticed. */
+static void write_unmatched_group_by(FILE *out, const chv_run *run) {
+    if (run->n_unmatched_group_by == 0)
+        return;
+    int any_samples = chv_run_has_samples(run);
+    for (size_t i = 0; i < run->n_unmatched_group_by; i++) {
+        fprintf(out, "No breakdown by `--group-by ");
+        chv_md_cell(out, run->unmatched_group_by[i]);
+        if (any_samples)
+            fprintf(out, "`: no document of any task has this field.\n\n");
+        else
+            fprintf(out, "`: this run has no per-sample logs.\n\n");
+    }
+}
+
 int chv_report_write_markdown(FILE *out, const chv_run *run, const chv_breakdown *breakdowns,
                               size_t n_breakdowns) {
     write_header(out, run);
@@ -280,6 +307,7 @@ int chv_report_write_markdown(FILE *out, const chv_run *run, const chv_breakdown
                  "1/(number of choices) over the row's documents. Rows with fewer than %d "
                  "documents are marked noisy.\n\n", CHV_NOISY_BELOW);
     write_missing_samples_note(out, run);
+    write_unmatched_group_by(out, run);
     for (size_t i = 0; i < n_breakdowns; i++)
         if (write_breakdown(out, &breakdowns[i]) < 0)
             return -1;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "util/fileio.h"
+#include "util/log.h"
 
 typedef int (*report_writer)(FILE *out, const chv_run *run, const chv_breakdown *breakdowns,
                              size_t n_breakdowns);
@@ -51,6 +52,13 @@ int chv_report_write_all(const char *run_dir, const chv_report_options *options,
     chv_run *run = chv_run_load(run_dir, &load, err);
     if (run == NULL)
         return -1;
+
+    /* A misspelt field would otherwise give a report without its
+     * breakdown and no hint why. */
+    for (size_t i = 0; i < run->n_unmatched_group_by; i++)
+        chv_log_warn("--group-by %s: no document of any task in %s has this field%s; no "
+                     "breakdown by it", run->unmatched_group_by[i], run_dir,
+                     chv_run_has_samples(run) ? "" : " (the run has no per-sample logs)");
 
     chv_breakdown *breakdowns = NULL;
     long n_breakdowns = chv_breakdowns_compute(run, &breakdowns);

@@ -488,6 +488,48 @@ static int check_unknown_sample_logs(const chv_run *run, chv_error *err) {
     return rc;
 }
 
+/* 1 when some document of a non-rolling task has a key for the field
+ * breakdown at path. */
+static int group_by_matched(const chv_run *run, const char *path) {
+    for (size_t t = 0; t < run->n_tasks; t++) {
+        const chv_task *task = &run->tasks[t];
+        if (task->is_group || task->is_rolling)
+            continue;
+        for (size_t b = 0; b < task->n_breakdowns; b++) {
+            const chv_breakdown_spec *spec = &task->breakdowns[b];
+            if (spec->kind != CHV_KEY_FIELD || strcmp(spec->path, path) != 0)
+                continue;
+            for (size_t i = 0; i < task->n_samples; i++)
+                if (task->samples[i].keys != NULL && task->samples[i].keys[b] != NULL)
+                    return 1;
+        }
+    }
+    return 0;
+}
+
+/* Records the --group-by fields that give no breakdown, so that the CLI
+ * can warn and report.md can mention them. */
+static int find_unmatched_group_by(chv_run *run, const chv_run_load_options *options) {
+    if (options->n_group_by == 0)
+        return 0;
+    run->unmatched_group_by = calloc(options->n_group_by, sizeof *run->unmatched_group_by);
+    if (run->unmatched_group_by == NULL)
+        return -1;
+    for (size_t g = 0; g < options->n_group_by; g++) {
+        const char *path = options->group_by[g];
+        int seen = 0;
+        for (size_t i = 0; i < run->n_unmatched_group_by; i++)
+            seen |= strcmp(run->unmatched_group_by[i], path) == 0;
+        if (seen || group_by_matched(run, path))
+            continue;
+        run->unmatched_group_by[run->n_unmatched_group_by] = strdup(path);
+        if (run->unmatched_group_by[run->n_unmatched_group_by] == NULL)
+            return -1;
+        run->n_unmatched_group_by++;
+    }
+    return 0;
+}
+
 static char *folder_name(const char *dir) {
     size_t len = strlen(dir);
     while (len > 1 && dir[len - 1] == '/')
@@ -558,6 +600,11 @@ chv_run *chv_run_load(const char *run_dir, const chv_run_load_options *options, 
     }
     fill_group_sizes(run);
     fill_chance(run);
+    if (find_unmatched_group_by(run, options) < 0) {
+        chv_error_set(err, "out of memory");
+        chv_run_free(run);
+        return NULL;
+    }
     return run;
 }
 
@@ -594,6 +641,9 @@ void chv_run_free(chv_run *run) {
     cJSON_Delete(run->results_json);
     free(run->model_name);
     free(run->dir);
+    for (size_t i = 0; i < run->n_unmatched_group_by; i++)
+        free(run->unmatched_group_by[i]);
+    free(run->unmatched_group_by);
     free(run);
 }
 
@@ -602,6 +652,13 @@ chv_task *chv_run_find_task(const chv_run *run, const char *name) {
         if (strcmp(run->tasks[t].name, name) == 0)
             return &run->tasks[t];
     return NULL;
+}
+
+int chv_run_has_samples(const chv_run *run) {
+    for (size_t t = 0; t < run->n_tasks; t++)
+        if (run->tasks[t].has_samples)
+            return 1;
+    return 0;
 }
 
 const chv_metric *chv_task_metric(const chv_task *task, const char *name) {

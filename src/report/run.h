@@ -90,6 +90,10 @@ typedef struct chv_run {
     chv_task *tasks;      /* entries of "results", then of "groups" */
     size_t n_tasks;
     char *model_name;     /* config.model_name, else the folder name */
+    char **unmatched_group_by; /* group_by paths that no document of any scored
+                                * (non-rolling) task carries; all of them when
+                                * no task has a sample log */
+    size_t n_unmatched_group_by;
 } chv_run;
 
 typedef struct chv_run_load_options {
@@ -108,6 +112,9 @@ void chv_run_free(chv_run *run);
 
 /* Returns the task named name, or NULL. */
 chv_task *chv_run_find_task(const chv_run *run, const char *name);
+
+/* Returns 1 when at least one task of run has a sample log. */
+int chv_run_has_samples(const chv_run *run);
 
 /* Returns the metric named name, or NULL. */
 const chv_metric *chv_task_metric(const chv_task *task, const char *name);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/splitmix.h"
+
 /* Returns the mean of x[0..n), or NaN when n is 0. */
 double chv_mean(const double *x, size_t n);
 
@@ -37,18 +39,6 @@ double chv_binomial_half_cdf(long k, long n);
 
 /* Returns the two-sided p-value of a standard normal z statistic. */
 double chv_normal_two_sided_p(double z);
-
-/* splitmix64 (Steele, Lea and Flood 2014): a 64-bit state advanced by
- * 0x9e3779b97f4a7c15 and mixed by two multiply-xorshift rounds. */
-typedef struct chv_splitmix64 {
-    uint64_t state;
-} chv_splitmix64;
-
-uint64_t chv_splitmix64_next(chv_splitmix64 *rng);
-
-/* Returns a uniform integer in [0, n) for n >= 1, drawn from the top 53
- * bits of the next output (bias below 2^-53 * n, negligible here). */
-size_t chv_splitmix64_below(chv_splitmix64 *rng, size_t n);
 
 /* A paired bootstrap over strata. Stratum s holds n[s] paired differences
  * diff[s][0..n[s]). Each resample draws n[s] items with replacement inside

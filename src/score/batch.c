@@ -153,8 +153,8 @@ static int run_chunk(chv_model *model, const chv_scored_seq *seqs, const size_t 
     if (rc == 0)
         rc = chv_model_forward(model, st->member_seqs, (int)n_members, err);
 
-    /* Sum in double, in token order, so the total does not depend on
-     * packing. */
+    /* Sum in double and in token order, so that the sum adds no rounding
+     * that depends on the batch. */
     for (size_t m = 0; m < n_members && rc == 0; m++) {
         const chv_seq *q = &st->member_seqs[m];
         double sum = 0.0;

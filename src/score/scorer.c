@@ -127,9 +127,49 @@ static int32_t *copy_ids(const int32_t *ids, size_t n) {
     return out;
 }
 
-/* Encodes request i into results[i] (token lists) and seqs[i]. */
+/* A growing list of scored sequences, each tagged with the request or
+ * document it belongs to. */
+typedef struct seq_list {
+    chv_scored_seq *seqs;
+    size_t *owner;
+    size_t n;
+    size_t cap;
+} seq_list;
+
+static int seq_list_push(seq_list *list, chv_scored_seq *items, size_t n_items, size_t owner) {
+    if (list->n + n_items > list->cap) {
+        size_t cap = (list->n + n_items) * 2 + 16;
+        chv_scored_seq *seqs = realloc(list->seqs, cap * sizeof *seqs);
+        if (seqs == NULL)
+            return -1;
+        list->seqs = seqs;
+        size_t *owners = realloc(list->owner, cap * sizeof *owners);
+        if (owners == NULL)
+            return -1;
+        list->owner = owners;
+        list->cap = cap;
+    }
+    for (size_t k = 0; k < n_items; k++) {
+        list->seqs[list->n] = items[k];
+        list->owner[list->n] = owner;
+        list->n++;
+    }
+    return 0;
+}
+
+static void seq_list_free(seq_list *list) {
+    for (size_t i = 0; i < list->n; i++)
+        chv_scored_seq_free(&list->seqs[i]);
+    free(list->seqs);
+    free(list->owner);
+    memset(list, 0, sizeof *list);
+}
+
+/* Encodes request i into results[i] (token lists) and appends its scored
+ * sequences to list: one, or several for a continuation longer than the
+ * maximum length. */
 static int prepare_request(chv_scorer *scorer, const chv_ll_request *request, size_t i,
-                           chv_ll_result *result, chv_scored_seq *seq, chv_error *err) {
+                           chv_ll_result *result, seq_list *list, chv_error *err) {
     if (request->continuation == NULL || request->continuation[0] == '\0')
         return chv_error_set(err, "request %zu: the continuation is empty", i + 1);
 
@@ -159,16 +199,30 @@ static int prepare_request(chv_scorer *scorer, const chv_ll_request *request, si
         free(cont);
         return chv_error_set(err, "request %zu: the continuation encodes to no tokens", i + 1);
     }
-    if ((long)n_cont > scorer->max_length) {
-        free(ctx);
-        free(cont);
-        return chv_error_set(err,
-                             "request %zu: the continuation has %zu tokens, more than the "
-                             "maximum length %ld (raise --max-length)",
-                             i + 1, n_cont, scorer->max_length);
-    }
 
-    if (chv_scored_seq_build(ctx, n_ctx, cont, n_cont, scorer->max_length, seq) != 0) {
+    chv_scored_seq single;
+    chv_scored_seq *windows = &single;
+    size_t n_windows = 1;
+    int rc;
+    if ((long)n_cont <= scorer->max_length) {
+        rc = chv_scored_seq_build(ctx, n_ctx, cont, n_cont, scorer->max_length, &single);
+    } else {
+        rc = chv_long_continuation_windows(ctx, n_ctx, cont, n_cont, scorer->max_length,
+                                           &windows, &n_windows);
+        result->long_continuation = 1;
+    }
+    if (rc == 0)
+        rc = seq_list_push(list, windows, n_windows, i);
+    if (rc != 0) {
+        for (size_t k = 0; k < n_windows; k++)
+            chv_scored_seq_free(&windows[k]);
+    }
+    int truncated = 0;
+    for (size_t k = 0; k < n_windows && rc == 0; k++)
+        truncated |= windows[k].truncated;
+    if (windows != &single)
+        free(windows);
+    if (rc != 0) {
         free(ctx);
         free(cont);
         return chv_error_set(err, "out of memory building request %zu", i + 1);
@@ -179,7 +233,7 @@ static int prepare_request(chv_scorer *scorer, const chv_ll_request *request, si
     result->continuation_tokens = cont;
     result->n_continuation_tokens = n_cont;
     result->split_fallback = fallback;
-    result->truncated = seq->truncated;
+    result->truncated = truncated;
     return 0;
 }
 
@@ -187,36 +241,40 @@ int chv_scorer_loglikelihood(chv_scorer *scorer, const chv_ll_request *requests,
                              chv_ll_result *results, chv_progress_fn progress, void *user,
                              chv_error *err) {
     memset(results, 0, n * sizeof *results);
-    chv_scored_seq *seqs = calloc(n ? n : 1, sizeof *seqs);
-    chv_batch_output *outputs = calloc(n ? n : 1, sizeof *outputs);
-    if (seqs == NULL || outputs == NULL) {
-        free(seqs);
-        free(outputs);
-        return chv_error_set(err, "out of memory for %zu requests", n);
-    }
+    seq_list list = {0};
 
     int rc = 0;
-    size_t n_fallback = 0, n_truncated = 0;
+    size_t n_fallback = 0, n_truncated = 0, n_long = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = prepare_request(scorer, &requests[i], i, &results[i], &seqs[i], err);
+        rc = prepare_request(scorer, &requests[i], i, &results[i], &list, err);
         if (rc == 0) {
             n_fallback += (size_t)results[i].split_fallback;
             n_truncated += (size_t)results[i].truncated;
+            n_long += (size_t)results[i].long_continuation;
         }
     }
 
+    chv_batch_output *outputs = NULL;
+    if (rc == 0) {
+        outputs = calloc(list.n ? list.n : 1, sizeof *outputs);
+        if (outputs == NULL)
+            rc = chv_error_set(err, "out of memory for %zu requests", n);
+    }
     if (rc == 0)
-        rc = chv_batch_score(scorer->model, seqs, n, outputs, progress, user, err);
+        rc = chv_batch_score(scorer->model, list.seqs, list.n, outputs, progress, user, err);
 
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0) {
-            results[i].logprob = outputs[i].logprob;
-            results[i].is_greedy = outputs[i].is_greedy;
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++)
+            results[i].is_greedy = 1;
+        /* Windows of one request are in token order, so the sum is too. */
+        for (size_t k = 0; k < list.n; k++) {
+            chv_ll_result *r = &results[list.owner[k]];
+            r->logprob += outputs[k].logprob;
+            r->is_greedy &= outputs[k].is_greedy;
         }
-        chv_scored_seq_free(&seqs[i]);
     }
-    free(seqs);
     free(outputs);
+    seq_list_free(&list);
 
     if (rc != 0) {
         free_results(results, n);
@@ -230,6 +288,10 @@ int chv_scorer_loglikelihood(chv_scorer *scorer, const chv_ll_request *requests,
         chv_log_warn("%zu of %zu requests were longer than %ld tokens and lost context tokens "
                      "from the left",
                      n_truncated, n, scorer->max_length);
+    if (n_long > 0)
+        chv_log_warn("%zu of %zu requests have a continuation longer than %ld tokens; it was "
+                     "scored in windows of that length (lm-eval stops with an error here)",
+                     n_long, n, scorer->max_length);
     return 0;
 }
 

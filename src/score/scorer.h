@@ -55,6 +55,8 @@ typedef struct chv_ll_result {
     size_t n_continuation_tokens;
     int split_fallback; /* 1 when a merge across the boundary forced separate encoding */
     int truncated;      /* 1 when the input was cut from the left to max_length */
+    int long_continuation; /* 1 when the continuation alone exceeded max_length and was
+                              scored in several windows */
 } chv_ll_result;
 
 typedef struct chv_rolling_result {
@@ -81,8 +83,10 @@ long chv_scorer_max_length(const chv_scorer *scorer);
 int chv_scorer_adds_bos(const chv_scorer *scorer);
 
 /* Scores n requests into results[0..n) (input order). Requests are sorted
- * and packed internally; the numbers do not depend on that. Returns 0, or
- * -1 with err filled, in which case no result needs freeing. */
+ * and packed internally, always the same way for the same requests.
+ * NOTE: a request scored in another batch can differ in the last bits,
+ * because OpenBLAS rounds a row by its position in the matrix. Returns 0,
+ * or -1 with err filled, in which case no result needs freeing. */
 int chv_scorer_loglikelihood(chv_scorer *scorer, const chv_ll_request *requests, size_t n,
                              chv_ll_result *results, chv_progress_fn progress, void *user,
                              chv_error *err);

@@ -99,3 +99,47 @@ fail:
     free(out);
     return -1;
 }
+
+int chv_long_continuation_windows(const int32_t *context, size_t n_context,
+                                  const int32_t *continuation, size_t n_continuation,
+                                  long max_length, chv_scored_seq **windows, size_t *n_windows) {
+    *windows = NULL;
+    *n_windows = 0;
+    if (n_context < 1 || n_continuation < 1 || max_length < 1)
+        return -1;
+
+    size_t n_full = n_context + n_continuation;
+    int32_t *full = malloc(n_full * sizeof *full);
+    size_t L = (size_t)max_length;
+    size_t count = (n_continuation + L - 1) / L;
+    chv_scored_seq *out = calloc(count, sizeof *out);
+    if (full == NULL || out == NULL) {
+        free(full);
+        free(out);
+        return -1;
+    }
+    memcpy(full, context, n_context * sizeof *full);
+    memcpy(full + n_context, continuation, n_continuation * sizeof *full);
+
+    /* Chunk k predicts positions [s, e) of the full sequence; its window is
+     * full[e - L - 1 .. e), clipped at 0, so position s - 1 is inside. */
+    size_t w = 0;
+    for (size_t s = n_context; s < n_full; s += L) {
+        size_t e = s + L < n_full ? s + L : n_full;
+        size_t start = e > L + 1 ? e - L - 1 : 0;
+        if (make_window(&out[w], NULL, full, start, e, e - s) != 0) {
+            for (size_t k = 0; k < w; k++)
+                chv_scored_seq_free(&out[k]);
+            free(out);
+            free(full);
+            return -1;
+        }
+        out[w].truncated = start > 0;
+        w++;
+    }
+    free(full);
+
+    *windows = out;
+    *n_windows = w;
+    return 0;
+}

@@ -30,6 +30,17 @@ int chv_scored_seq_build(const int32_t *context, size_t n_context, const int32_t
 
 void chv_scored_seq_free(chv_scored_seq *seq);
 
+/* Builds the windows that score a continuation longer than max_length.
+ * lm-eval stops with an assertion there; cheval predicts every
+ * continuation token once, in chunks of max_length tokens, each chunk
+ * reading the max_length tokens (context included) just before its last
+ * target. Stores a malloc'd array in *windows and its length in
+ * *n_windows. Requires n_context >= 1 and n_continuation >= 1. Returns 0,
+ * or -1 when out of memory. */
+int chv_long_continuation_windows(const int32_t *context, size_t n_context,
+                                  const int32_t *continuation, size_t n_continuation,
+                                  long max_length, chv_scored_seq **windows, size_t *n_windows);
+
 /* Splits a document's tokens into lm-eval's disjoint rolling windows
  * (context_len = 1): every token is predicted exactly once, the first
  * window is conditioned on prefix_token, each window predicts up to

@@ -46,42 +46,6 @@ void chv_mc_score(const double *loglikelihoods, const char *const *choices, size
     out->acc_bytes = out->pred_bytes == gold ? 1.0 : 0.0;
 }
 
-double chv_metric_mean(const double *x, size_t n) {
-    if (n == 0)
-        return NAN;
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++)
-        sum += x[i];
-    return sum / (double)n;
-}
-
-double chv_metric_stderr(const double *x, size_t n) {
-    if (n < 2)
-        return NAN;
-    double mu = chv_metric_mean(x, n);
-    double ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        ss += (x[i] - mu) * (x[i] - mu);
-    double sample_sd = sqrt(ss / (double)(n - 1));
-    return sample_sd / sqrt((double)n);
-}
-
-double chv_metric_pooled_stderr(const double *stderrs, const size_t *sizes, size_t k) {
-    double pooled = 0.0, total = 0.0;
-    for (size_t i = 0; i < k; i++) {
-        if (isnan(stderrs[i]))
-            return NAN;
-        double n = (double)sizes[i];
-        /* n * s^2 is the subtask's sample variance; weight it by n - 1. */
-        pooled += (n - 1.0) * n * stderrs[i] * stderrs[i];
-        total += n;
-    }
-    if (total <= (double)k)
-        return NAN;
-    pooled /= total - (double)k;
-    return sqrt(pooled / total);
-}
-
 double chv_word_perplexity(double loglikelihood, double words) { return exp(-loglikelihood / words); }
 
 double chv_byte_perplexity(double loglikelihood, double bytes) { return exp(-loglikelihood / bytes); }

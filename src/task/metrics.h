@@ -34,16 +34,8 @@ size_t chv_argmax(const double *v, size_t n, int *ties);
 void chv_mc_score(const double *loglikelihoods, const char *const *choices, size_t n, int gold,
                   chv_mc_outcome *out);
 
-double chv_metric_mean(const double *x, size_t n);
-
-/* Sample standard deviation (n - 1 in the denominator) over sqrt(n): the
- * stderr of a mean. Returns NAN when n < 2 (reported as "N/A"). */
-double chv_metric_stderr(const double *x, size_t n);
-
-/* lm-eval's pooled_sample_stderr of a group: with subtask sizes n_i and
- * stderrs s_i, sqrt( sum((n_i - 1) * n_i * s_i^2) / (sum(n_i) - k) /
- * sum(n_i) ). Returns NAN when any s_i is NAN or sum(n_i) <= k. */
-double chv_metric_pooled_stderr(const double *stderrs, const size_t *sizes, size_t k);
+/* Means, their standard errors and lm-eval's pooled group stderr are in
+ * report/stats.h, shared with the reports. */
 
 /* Corpus-level perplexities from summed loglikelihood (nats), words and
  * bytes: exp(-ll / words), exp(-ll / bytes) and -ll / bytes / ln 2. */

@@ -269,6 +269,113 @@ static int select_card(selection *sel, const chv_registry *reg) {
     return rc;
 }
 
+/* Levenshtein distance between a and b (insertions, deletions and
+ * substitutions of bytes), capped at 255 for long names. */
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 255 || lb > 255)
+        return 255;
+    size_t row[256];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diagonal = row[0]; /* distance(a[0..i-1), b[0..j-1)) */
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t substitute = diagonal + (a[i - 1] != b[j - 1]);
+            size_t deletion = row[j] + 1;
+            size_t insertion = row[j - 1] + 1;
+            diagonal = row[j];
+            size_t best = substitute < deletion ? substitute : deletion;
+            row[j] = best < insertion ? best : insertion;
+        }
+    }
+    return row[lb];
+}
+
+#define MAX_SUGGESTIONS 3
+
+typedef struct suggestions {
+    const char *names[MAX_SUGGESTIONS];
+    size_t n;
+    size_t distance; /* of every name kept */
+} suggestions;
+
+/* Keeps candidate when it is at least as close as the names kept so far. */
+static void suggest(suggestions *s, const char *candidate, size_t distance) {
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->names[i], candidate) == 0)
+            return;
+    }
+    if (s->n > 0 && distance > s->distance)
+        return;
+    if (s->n > 0 && distance < s->distance)
+        s->n = 0;
+    s->distance = distance;
+    if (s->n < MAX_SUGGESTIONS)
+        s->names[s->n++] = candidate;
+}
+
+/* Collects the known names closest to name: task names, group names and
+ * the presets. Names that start with name come first ("arc" -> arc_easy,
+ * arc_challenge). Failing that, the names within the smallest edit
+ * distance, when at most a third of the bytes (at least 2) must change
+ * ("hellaswg" -> hellaswag). */
+static void find_suggestions(const chv_registry *reg, const char *name, suggestions *s) {
+    size_t len = strlen(name);
+    size_t limit = len / 3 > 2 ? len / 3 : 2;
+    static const char *const presets[] = {"card", "all"};
+
+    s->n = 0;
+    for (size_t i = 0; len >= 3 && i < reg->n_specs; i++) {
+        if (strncmp(reg->specs[i]->name, name, len) == 0)
+            suggest(s, reg->specs[i]->name, 0);
+    }
+    for (size_t i = 0; len >= 3 && i < reg->n_tasks; i++) {
+        if (strncmp(reg->tasks[i]->name, name, len) == 0)
+            suggest(s, reg->tasks[i]->name, 0);
+    }
+    if (s->n > 0)
+        return;
+
+    for (size_t i = 0; i < 2; i++) {
+        size_t d = edit_distance(name, presets[i]);
+        if (d <= limit && d < strlen(presets[i]))
+            suggest(s, presets[i], d);
+    }
+    for (size_t i = 0; i < reg->n_specs; i++) {
+        size_t d = edit_distance(name, reg->specs[i]->name);
+        if (d <= limit)
+            suggest(s, reg->specs[i]->name, d);
+    }
+    for (size_t i = 0; i < reg->n_tasks; i++) {
+        size_t d = edit_distance(name, reg->tasks[i]->name);
+        if (d <= limit)
+            suggest(s, reg->tasks[i]->name, d);
+    }
+}
+
+static int unknown_task_error(const chv_registry *reg, const char *name, chv_error *err) {
+    suggestions s;
+    find_suggestions(reg, name, &s);
+    if (s.n == 0)
+        return chv_error_set(err,
+                             "unknown task \"%s\" (run 'cheval run --list-tasks' for the names, "
+                             "or use the presets card and all)",
+                             name);
+
+    char list[512] = "";
+    for (size_t i = 0; i < s.n; i++) {
+        const char *sep = i == 0 ? "" : (i + 1 == s.n ? " or " : ", ");
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", sep, s.names[i]);
+    }
+    return chv_error_set(err,
+                         "unknown task \"%s\"; did you mean %s? (run 'cheval run --list-tasks' "
+                         "for the names, or use the presets card and all)",
+                         name, list);
+}
+
 int chv_registry_select(const chv_registry *reg, const char *list, const chv_task_def ***tasks,
                         size_t *n, chv_error *err) {
     selection sel = {0};
@@ -297,10 +404,7 @@ int chv_registry_select(const chv_registry *reg, const char *list, const chv_tas
         else if (task != NULL)
             rc = select_add(&sel, task);
         else
-            rc = chv_error_set(err,
-                               "unknown task \"%s\" (run 'cheval run --list-tasks' for the "
-                               "names, or use the presets card and all)",
-                               name);
+            rc = unknown_task_error(reg, name, err);
     }
     free(copy);
 

@@ -94,6 +94,7 @@ static void add_task_sections(cJSON *root, const chv_task_result *r, const chv_r
         cJSON *diag = cJSON_AddObjectToObject(cJSON_GetObjectItem(root, "diagnostics"), task->name);
         cJSON_AddNumberToObject(diag, "tied_documents", (double)r->n_ties);
         cJSON_AddNumberToObject(diag, "truncated_requests", (double)r->n_truncated);
+        cJSON_AddNumberToObject(diag, "long_continuations", (double)r->n_long);
     }
 }
 
@@ -123,6 +124,7 @@ static void add_config(cJSON *root, const chv_run_config *c) {
     cJSON_AddNumberToObject(config, "max_length", (double)c->max_length);
     cJSON_AddStringToObject(config, "bos", c->bos ? c->bos : "");
     cJSON_AddBoolToObject(config, "wikitext_double_bos", c->wikitext_double_bos);
+    cJSON_AddBoolToObject(config, "sample_data", c->sample_data);
     cJSON_AddItemToObject(config, "limit", nullable_long(c->limit));
     cJSON_AddItemToObject(config, "seed", seed_json(c));
     cJSON_AddItemToObject(config, "sample", nullable_long(c->sample));
@@ -146,6 +148,13 @@ cJSON *chv_results_json(const chv_run_result *run, const chv_run_config *config)
         add_task_sections(root, &run->tasks[i], config);
     for (size_t i = 0; i < run->n_groups; i++)
         add_group_sections(root, run, &run->groups[i]);
+
+    /* Present only when a task failed, so a complete run has lm-eval's keys. */
+    if (run->n_failures > 0) {
+        cJSON *failed = cJSON_AddObjectToObject(root, "failed");
+        for (size_t i = 0; i < run->n_failures; i++)
+            cJSON_AddStringToObject(failed, run->failures[i].task->name, run->failures[i].message);
+    }
 
     add_config(root, config);
     cJSON_AddStringToObject(root, "git_hash", config->git_hash ? config->git_hash : "");
@@ -305,6 +314,15 @@ char *chv_results_markdown(const chv_run_result *run) {
         chv_strbuf_putc(&out, '\n');
         table_render(&groups, &out);
         table_free(&groups);
+    }
+
+    if (run->n_failures > 0) {
+        chv_strbuf_puts(&out, "\nFailed tasks (not in the table above):\n\n");
+        for (size_t i = 0; i < run->n_failures; i++) {
+            chv_strbuf_puts(&out, "- ");
+            chv_strbuf_puts(&out, run->failures[i].message);
+            chv_strbuf_putc(&out, '\n');
+        }
     }
     return chv_strbuf_take(&out);
 }

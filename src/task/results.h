@@ -1,6 +1,6 @@
 /* results.json and results.md of a run, in the shape lm-evaluation-harness
  * writes (plus the documented cheval additions: chance, task_files,
- * sampling). */
+ * sampling, diagnostics, failed). */
 #ifndef CHEVAL_TASK_RESULTS_H
 #define CHEVAL_TASK_RESULTS_H
 
@@ -23,6 +23,7 @@ typedef struct chv_run_config {
     long sample; /* 0: none */
     int threads;
     int wikitext_double_bos;
+    int sample_data; /* the data folder is the bundled samples (chv_data_dir_is_samples) */
     const char *cheval_version;
     const char *git_hash;
     const char *date; /* ISO 8601 UTC */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/stats.h"
 #include "task/metrics.h"
 #include "task/samples.h"
 #include "util/fileio.h"
@@ -82,8 +83,10 @@ static int run_multiple_choice(const chv_task_def *task, chv_doc_list *docs, con
 
     chv_progress progress;
     chv_progress_start(&progress, task->name, "requests", n_requests);
+    chv_log_set_context(task->name);
     int rc = backend->loglikelihood(backend->ctx, requests, n_requests, results, progress_callback,
                                     &progress, err);
+    chv_log_set_context(NULL);
     int scored = rc == 0;
     if (rc != 0) {
         chv_error_prefix(err, "%s", task->name);
@@ -100,6 +103,7 @@ static int run_multiple_choice(const chv_task_def *task, chv_doc_list *docs, con
         for (size_t c = 0; c < doc->n_choices; c++) {
             lls[c] = results[r + c].logprob;
             result->n_truncated += results[r + c].truncated ? 1 : 0;
+            result->n_long += results[r + c].long_continuation ? 1 : 0;
         }
 
         chv_mc_outcome outcome;
@@ -116,12 +120,12 @@ static int run_multiple_choice(const chv_task_def *task, chv_doc_list *docs, con
     }
 
     if (rc == 0) {
-        add_metric(result, "acc", chv_metric_mean(acc, n_ids), chv_metric_stderr(acc, n_ids), 1);
+        add_metric(result, "acc", chv_mean(acc, n_ids), chv_stderr_of_mean(acc, n_ids), 1);
         if (task->spec->report_acc_norm)
-            add_metric(result, "acc_norm", chv_metric_mean(acc_norm, n_ids),
-                       chv_metric_stderr(acc_norm, n_ids), 1);
-        add_metric(result, "acc_bytes", chv_metric_mean(acc_bytes, n_ids),
-                   chv_metric_stderr(acc_bytes, n_ids), 1);
+            add_metric(result, "acc_norm", chv_mean(acc_norm, n_ids),
+                       chv_stderr_of_mean(acc_norm, n_ids), 1);
+        add_metric(result, "acc_bytes", chv_mean(acc_bytes, n_ids),
+                   chv_stderr_of_mean(acc_bytes, n_ids), 1);
         result->chance = n_ids ? chance / (double)n_ids : NAN;
     }
 
@@ -154,7 +158,9 @@ static int run_rolling(const chv_task_def *task, chv_doc_list *docs, const size_
     chv_progress progress;
     /* The scorer counts rolling progress in windows of max_length tokens. */
     chv_progress_start(&progress, task->name, "windows", n_ids);
+    chv_log_set_context(task->name);
     int rc = backend->rolling(backend->ctx, texts, n_ids, results, progress_callback, &progress, err);
+    chv_log_set_context(NULL);
     if (rc != 0) {
         chv_error_prefix(err, "%s", task->name);
     } else {
@@ -263,12 +269,12 @@ static int aggregate_groups(chv_run_result *run, chv_error *err) {
         }
 
         double values[k], stderrs[k];
-        size_t sizes[k];
+        double sizes[k];
         for (size_t j = 0; j < k; j++) {
             const chv_metric_value *acc = chv_task_result_metric(&run->tasks[i + j], "acc");
             values[j] = acc->value;
             stderrs[j] = acc->stderr_value;
-            sizes[j] = run->tasks[i + j].n_effective;
+            sizes[j] = (double)run->tasks[i + j].n_effective;
         }
 
         chv_group_result *groups = realloc(run->groups, (run->n_groups + 1) * sizeof *groups);
@@ -280,11 +286,25 @@ static int aggregate_groups(chv_run_result *run, chv_error *err) {
         g->n_subtasks = k;
         g->first_task = i;
         g->acc.name = "acc";
-        g->acc.value = chv_metric_mean(values, k);
-        g->acc.stderr_value = chv_metric_pooled_stderr(stderrs, sizes, k);
+        g->acc.value = chv_mean(values, k);
+        g->acc.stderr_value = chv_pooled_stderr(sizes, stderrs, k);
         g->acc.higher_is_better = 1;
         i += k;
     }
+    return 0;
+}
+
+static int add_failure(chv_run_result *run, const chv_task_def *task, const char *message) {
+    chv_task_failure *grown = realloc(run->failures, (run->n_failures + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    run->failures = grown;
+    char *copy = strdup(message);
+    if (copy == NULL)
+        return -1;
+    run->failures[run->n_failures].task = task;
+    run->failures[run->n_failures].message = copy;
+    run->n_failures++;
     return 0;
 }
 
@@ -295,23 +315,38 @@ int chv_run_tasks(const chv_task_def *const *tasks, size_t n, const chv_run_opti
     if (run->tasks == NULL)
         return chv_error_set(err, "out of memory");
 
+    chv_error task_err, first = {{0}};
     for (size_t i = 0; i < n; i++) {
         chv_task_result *result = &run->tasks[run->n_tasks];
-        if (run_one(tasks[i], options, backend, result, err) != 0) {
-            free(result->path);
-            memset(result, 0, sizeof *result);
-            return -1;
+        if (run_one(tasks[i], options, backend, result, &task_err) == 0) {
+            run->n_tasks++;
+            continue;
         }
-        run->n_tasks++;
+
+        free(result->path);
+        memset(result, 0, sizeof *result);
+        chv_log_error("task failed and has no results: %s", task_err.message);
+        if (add_failure(run, tasks[i], task_err.message) != 0)
+            return chv_error_set(err, "out of memory recording the failure of %s", tasks[i]->name);
+        if (run->n_failures == 1)
+            first = task_err;
     }
-    return aggregate_groups(run, err);
+
+    if (aggregate_groups(run, err) != 0)
+        return -1;
+    if (run->n_failures > 0)
+        return chv_error_set(err, "%s", first.message);
+    return 0;
 }
 
 void chv_run_result_free(chv_run_result *run) {
     for (size_t i = 0; i < run->n_tasks; i++)
         free(run->tasks[i].path);
+    for (size_t i = 0; i < run->n_failures; i++)
+        free(run->failures[i].message);
     free(run->tasks);
     free(run->groups);
+    free(run->failures);
     memset(run, 0, sizeof *run);
 }
 

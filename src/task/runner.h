@@ -62,6 +62,7 @@ typedef struct chv_task_result {
     double chance;   /* mean of 1 / choices over the evaluated documents; NAN for rolling */
     size_t n_ties;   /* documents whose best loglikelihood was tied */
     size_t n_truncated; /* requests the scorer cut from the left to max_length */
+    size_t n_long;      /* requests whose continuation alone exceeded max_length */
 } chv_task_result;
 
 typedef struct chv_group_result {
@@ -71,16 +72,27 @@ typedef struct chv_group_result {
     size_t first_task; /* index of its first subtask in chv_run_result.tasks */
 } chv_group_result;
 
+/* A task that stopped with an error; it has no chv_task_result. */
+typedef struct chv_task_failure {
+    const chv_task_def *task;
+    char *message; /* the error, naming the file, line or request at fault */
+} chv_task_failure;
+
 typedef struct chv_run_result {
-    chv_task_result *tasks;
+    chv_task_result *tasks; /* the tasks that finished, in run order */
     size_t n_tasks;
-    chv_group_result *groups; /* only groups whose every subtask ran */
+    chv_group_result *groups; /* only groups whose every subtask finished */
     size_t n_groups;
+    chv_task_failure *failures; /* the tasks that failed, in run order */
+    size_t n_failures;
 } chv_run_result;
 
-/* Runs tasks[0..n) in order. Returns 0, or -1 with err naming the task and
- * the file, line or request at fault; *run then holds the tasks finished
- * before the failure (free it either way). */
+/* Runs tasks[0..n) in order. A task that fails (an invalid record, a
+ * scorer error) is logged and added to run->failures, and the next task
+ * still runs, so one bad file does not lose the others' results. Returns 0
+ * when every task finished. Returns -1 when some task failed, with err
+ * holding the first failure's message, or when memory ran out (then
+ * run->n_failures may be 0). Free *run in either case. */
 int chv_run_tasks(const chv_task_def *const *tasks, size_t n, const chv_run_options *options,
                   const chv_backend *backend, chv_run_result *run, chv_error *err);
 

@@ -66,6 +66,8 @@ int chv_samples_write_choice(chv_samples_writer *w, const chv_doc *doc,
         cJSON_AddBoolToObject(request, "is_greedy", results[c].is_greedy);
         if (results[c].truncated)
             cJSON_AddBoolToObject(request, "truncated", 1);
+        if (results[c].long_continuation)
+            cJSON_AddBoolToObject(request, "long_continuation", 1);
         cJSON_AddItemToArray(requests, request);
     }
 

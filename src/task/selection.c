@@ -2,15 +2,8 @@
 
 #include <stdlib.h>
 
-uint64_t chv_splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-size_t chv_random_index(uint64_t *state, size_t bound) {
-    unsigned __int128 product = (unsigned __int128)chv_splitmix64(state) * (uint64_t)bound;
+size_t chv_random_index(chv_splitmix64 *rng, size_t bound) {
+    unsigned __int128 product = (unsigned __int128)chv_splitmix64_next(rng) * (uint64_t)bound;
     return (size_t)(product >> 64);
 }
 
@@ -29,10 +22,10 @@ int chv_select_documents(size_t n, const chv_selection_rule *rule, size_t **ids,
     size_t count = n;
     if (rule->sample > 0) {
         count = (size_t)rule->sample < n ? (size_t)rule->sample : n;
-        uint64_t state = rule->seed;
+        chv_splitmix64 rng = {rule->seed};
         /* Partial Fisher-Yates: position i takes a random pick of i..n-1. */
         for (size_t i = 0; i < count; i++) {
-            size_t j = i + chv_random_index(&state, n - i);
+            size_t j = i + chv_random_index(&rng, n - i);
             size_t tmp = all[i];
             all[i] = all[j];
             all[j] = tmp;

@@ -14,11 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Advances *state and returns the next splitmix64 output. */
-uint64_t chv_splitmix64(uint64_t *state);
+#include "util/splitmix.h"
 
 /* Returns a uniform index in [0, bound) from the generator. */
-size_t chv_random_index(uint64_t *state, size_t bound);
+size_t chv_random_index(chv_splitmix64 *rng, size_t bound);
 
 typedef struct chv_selection_rule {
     long limit;  /* > 0: the first limit documents */

@@ -324,11 +324,19 @@ char *chv_task_find_file(const chv_task_def *task, const char *data_dir, const c
     if (found == NULL) {
         chv_error_set(err,
                       "%s: data file not found: %s (or %s.gz). Run scripts/fetch-data.sh to "
-                      "download the benchmarks, point --data-dir at the folder that holds them, or "
-                      "give the file with --task-file %s=PATH",
+                      "download the benchmarks into data/, point --data-dir at the folder that "
+                      "holds them, or give the file with --task-file %s=PATH. To try cheval on "
+                      "the bundled sample documents instead, use --data-dir data/samples",
                       task->name, primary ? primary : task->file, primary ? primary : task->file,
                       task->name);
     }
     free(primary);
+    return found;
+}
+
+int chv_data_dir_is_samples(const char *data_dir) {
+    char *marker = chv_path_join(data_dir, CHV_SAMPLES_MARKER);
+    int found = marker != NULL && chv_file_exists(marker);
+    free(marker);
     return found;
 }

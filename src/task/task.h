@@ -147,6 +147,14 @@ int chv_task_resolve_gold(const chv_task_def *task, const cJSON *record, chv_doc
 char *chv_task_find_file(const chv_task_def *task, const char *data_dir, const char *override,
                          chv_error *err);
 
+/* The file that marks a data folder as the bundled sample documents
+ * (data/samples/SAMPLES.md). Those documents were written for the project,
+ * so their scores say nothing about a model. */
+#define CHV_SAMPLES_MARKER "SAMPLES.md"
+
+/* Returns 1 when data_dir contains CHV_SAMPLES_MARKER, else 0. */
+int chv_data_dir_is_samples(const char *data_dir);
+
 /* Reads every document of the file at path. Returns 0, or -1 with err
  * naming file:line and the field at fault. */
 int chv_task_load(const chv_task_def *task, const char *path, int keep_records, chv_doc_list *docs,

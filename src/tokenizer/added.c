@@ -105,9 +105,8 @@ long tok_added_split(const tok_added_matcher *m, const char *s, size_t len,
         size_t start = pos, stop = pos + t->pattern_len;
         pos = stop;
 
-        /* single_word: the token must not touch a word character on either
-         * side; otherwise the match is dropped (the automaton still moves
-         * past it, as in HF). */
+        /* single_word: a match that touches a word character on either side
+         * is dropped. Matching still resumes after it, as in HF. */
         if (t->single_word) {
             int32_t cp;
             int start_space = start == 0 || !tok_is_word_char(last_char(s, start));
@@ -141,13 +140,15 @@ long tok_added_split(const tok_added_matcher *m, const char *s, size_t len,
             }
         }
 
+        /* Matching resumes at the end of the token itself, as in HF, so the
+         * next token may start inside the whitespace that rstrip took. The
+         * spans then overlap, but each token still gives its id once. */
         if (start_offset < start && push_segment(&segs, &n, &cap, start_offset, start, -1) < 0)
             goto oom;
         if (push_segment(&segs, &n, &cap, start, stop, t->id) < 0)
             goto oom;
-        start_offset = stop;
-        if (pos < stop)
-            pos = stop;
+        if (stop > start_offset)
+            start_offset = stop;
     }
     if (start_offset < len && push_segment(&segs, &n, &cap, start_offset, len, -1) < 0)
         goto oom;

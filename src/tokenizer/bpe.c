@@ -1,8 +1,8 @@
 /* The BPE model of HF `tokenizers`: vocabulary, ranked merges, byte
  * fallback, unknown-token fusing and a cache of pre-token results.
  *
- * Merging follows tokenizers' Word::merge_all: all adjacent pairs that have
- * a merge go into a min-heap ordered by (rank, position); the best pair is
+ * Merging follows tokenizers' Word::merge_all. All adjacent pairs that have
+ * a merge go into a min-heap ordered by (rank, position). The best pair is
  * merged, stale heap entries are skipped, and the pairs formed with the new
  * symbol's neighbours are pushed. That is O(n log n) in the pre-token
  * length, so a long run of one character stays fast.
@@ -15,11 +15,11 @@
 
 /* Pre-token results kept before the cache is cleared. */
 #define BPE_CACHE_MAX 32768
-/* Longer pre-tokens are not cached (HF caches only short ones, too). */
+/* Longer pre-tokens are not cached, as in HF (256 bytes there too). */
 #define BPE_CACHE_MAX_KEY 256
 
 typedef struct merge_entry {
-    uint64_t pair; /* left id << 32 | right id; 0 marks an empty slot with rank 0 */
+    uint64_t pair; /* left id << 32 | right id */
     uint32_t rank;
     int32_t new_id;
     int used;
@@ -125,7 +125,8 @@ static void cache_put(tok_bpe *bpe, const char *key, size_t len, uint32_t hash,
     }
     memcpy(k, key, len);
     k[len] = '\0';
-    memcpy(v, ids, n_ids * sizeof *v);
+    if (n_ids > 0)
+        memcpy(v, ids, n_ids * sizeof *v);
     *e = (cache_entry){k, (uint32_t)len, hash, v, (uint32_t)n_ids};
     bpe->cache_count++;
 }
@@ -347,7 +348,8 @@ int tok_bpe_encode(tok_bpe *bpe, const char *text, size_t len, tok_ids *out, chv
             }
         }
         if (rc == 0 && len <= BPE_CACHE_MAX_KEY)
-            cache_put(bpe, text, len, hash, out->data + start, out->len - start);
+            cache_put(bpe, text, len, hash, out->len > start ? out->data + start : NULL,
+                      out->len - start);
     }
     free(syms);
     free(heap);
@@ -387,12 +389,15 @@ static int parse_vocab(tok_bpe *bpe, const cJSON *vocab, const char *file, chv_e
     bpe->max_id = -1;
     const cJSON *entry;
     cJSON_ArrayForEach(entry, vocab) {
-        double v = cJSON_IsNumber(entry) ? entry->valuedouble : -1;
-        if (!cJSON_IsNumber(entry) || v < 0 || v > TOK_MAX_ID || v != (double)(int32_t)v)
+        if (!cJSON_IsNumber(entry))
+            return chv_error_set(err, "%s: model vocab id of token \"%s\" is not a number", file,
+                                 entry->string);
+        double v = entry->valuedouble;
+        if (v < 0 || v > TOK_MAX_ID || v != (double)(int32_t)v)
             return chv_error_set(err,
-                                 "%s: model vocab id of token \"%s\" is out of range (ids must be "
-                                 "integers from 0 to %d)",
-                                 file, entry->string, TOK_MAX_ID);
+                                 "%s: model vocab id %g of token \"%s\" is out of range (ids must "
+                                 "be integers from 0 to %d)",
+                                 file, v, entry->string, TOK_MAX_ID);
         int32_t id = (int32_t)v;
         if (tok_strmap_put(&bpe->vocab, entry->string, strlen(entry->string), id) < 0)
             return chv_error_set(err, "out of memory");

@@ -1,5 +1,7 @@
 /* Growable arrays, the string hash map, Unicode predicates and JSON helpers
  * used by the tokenizer. */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -189,30 +191,77 @@ int tok_is_whitespace(int32_t cp) {
            cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
+/* Tables built once for all tokenizers. pthread_once makes the first use
+ * safe when tokenizers run in several threads. */
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+static tok_byte_alphabet byte_alphabet;
+static int32_t first_unicode14_addition;
+
+static void build_tables(void) {
+    int32_t next = 0x100;
+    for (int b = 0; b < 0x144; b++)
+        byte_alphabet.byte_of[b] = -1;
+    for (int b = 0; b < 256; b++) {
+        int printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+        int32_t cp = printable ? b : next++;
+        char tmp[4];
+        byte_alphabet.char_of[b] = cp;
+        byte_alphabet.utf8_len[b] = (unsigned char)tok_utf8_encode(cp, tmp);
+        memcpy(byte_alphabet.utf8[b], tmp, byte_alphabet.utf8_len[b]);
+        byte_alphabet.byte_of[cp] = (int16_t)b;
+    }
+
+    first_unicode14_addition = INT32_MAX;
+    for (size_t i = 0; i < tok_unicode14_additions_len; i++) {
+        const tok_category_ranges *c = &tok_unicode14_additions[i];
+        if (c->len > 0 && c->ranges[0].first < first_unicode14_addition)
+            first_unicode14_addition = c->ranges[0].first;
+    }
+}
+
+const tok_byte_alphabet *tok_byte_alphabet_get(void) {
+    pthread_once(&tables_once, build_tables);
+    return &byte_alphabet;
+}
+
+int tok_in_ranges(const tok_range *ranges, size_t len, int32_t cp) {
+    size_t lo = 0, hi = len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < ranges[mid].first)
+            hi = mid;
+        else if (cp > ranges[mid].last)
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+int tok_is_unicode14_addition(int32_t cp, const char *prefix) {
+    /* Most text never reaches the first added code point. */
+    pthread_once(&tables_once, build_tables);
+    if (cp < first_unicode14_addition)
+        return 0;
+
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i < tok_unicode14_additions_len; i++) {
+        const tok_category_ranges *c = &tok_unicode14_additions[i];
+        if (strncmp(c->category, prefix, n) == 0 && tok_in_ranges(c->ranges, c->len, cp))
+            return 1;
+    }
+    return 0;
+}
+
+/* Rust's tables are newer than utf8proc's, so code points that utf8proc
+ * may not know yet are looked up in generated tables. */
 int tok_is_numeric(int32_t cp) {
     utf8proc_category_t cat = utf8proc_category(cp);
     return cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_NL ||
-           cat == UTF8PROC_CATEGORY_NO;
+           cat == UTF8PROC_CATEGORY_NO ||
+           tok_in_ranges(tok_rust_numeric_additions, tok_rust_numeric_additions_len, cp);
 }
 
-int tok_is_word_char(int32_t cp) {
-    switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_PC:
-        return 1;
-    default:
-        return 0;
-    }
-}
 
 /* ---- JSON --------------------------------------------------------------- */
 

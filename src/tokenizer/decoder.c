@@ -7,8 +7,6 @@
 
 #include "tokenizer/internal.h"
 
-int32_t tok_byte_level_char(unsigned char b);
-
 typedef enum {
     DEC_JOIN, /* an unsupported decoder: the tokens are joined as they are */
     DEC_SEQUENCE,
@@ -154,15 +152,7 @@ static char *join(const str_list *l) {
 /* Maps byte-level characters back to bytes and decodes them as UTF-8,
  * replacing invalid sequences with U+FFFD. */
 static void decode_byte_level(str_list *l) {
-    static int32_t byte_of[512];
-    static int ready = 0;
-    if (!ready) {
-        for (int i = 0; i < 512; i++)
-            byte_of[i] = -1;
-        for (int b = 0; b < 256; b++)
-            byte_of[tok_byte_level_char((unsigned char)b)] = b;
-        ready = 1;
-    }
+    const tok_byte_alphabet *alphabet = tok_byte_alphabet_get();
     tok_buf bytes = {0};
     for (size_t i = 0; i < l->len; i++) {
         const char *s = l->items[i];
@@ -170,8 +160,8 @@ static void decode_byte_level(str_list *l) {
         while (k < len) {
             int32_t cp;
             size_t n = tok_utf8_decode(s + k, len - k, &cp);
-            if (cp >= 0 && cp < 512 && byte_of[cp] >= 0) {
-                char b = (char)byte_of[cp];
+            if (cp >= 0 && cp < 0x144 && alphabet->byte_of[cp] >= 0) {
+                char b = (char)alphabet->byte_of[cp];
                 tok_buf_append(&bytes, &b, 1);
             } else {
                 tok_buf_append(&bytes, s + k, n);

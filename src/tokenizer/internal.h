@@ -95,9 +95,68 @@ size_t tok_utf8_encode(int32_t cp, char out[4]);
 int tok_is_whitespace(int32_t cp);
 /* Rust's char::is_numeric: general category Nd, Nl or No. */
 int tok_is_numeric(int32_t cp);
-/* A word character as the Rust regex crate's \w (letter, mark, decimal
- * digit, connector punctuation). */
+/* A word character as the Rust regex crate's \w: a letter, letter number,
+ * mark, decimal digit, connector punctuation or joiner (U+200C, U+200D). */
 int tok_is_word_char(int32_t cp);
+
+/* GPT-2's byte-level alphabet: printable Latin-1 bytes stand for
+ * themselves, the other 68 bytes map to U+0100..U+0143 in byte order. */
+typedef struct tok_byte_alphabet {
+    int32_t char_of[256];         /* byte -> code point */
+    char utf8[256][2];            /* byte -> UTF-8 of its code point */
+    unsigned char utf8_len[256];
+    int16_t byte_of[0x144];       /* code point -> byte, or -1 */
+} tok_byte_alphabet;
+
+/* Returns the alphabet, built once (thread-safe). */
+const tok_byte_alphabet *tok_byte_alphabet_get(void);
+
+/* ---- Unicode version tables (unicode_tables.c, generated) ------------ */
+
+/* A closed range of code points. */
+typedef struct tok_range {
+    int32_t first, last;
+} tok_range;
+
+typedef struct tok_category_ranges {
+    const char *category; /* two-letter general category, e.g. "Lo" */
+    const tok_range *ranges;
+    size_t len;
+} tok_category_ranges;
+
+/* Code points assigned after Unicode 9.0. HF normalizes with Unicode 9.0
+ * tables, so these act as unassigned characters in the normalizers. */
+extern const tok_range *const tok_after_unicode9;
+extern const size_t tok_after_unicode9_len;
+
+/* Code points that Unicode 14.0 (PCRE2 10.42) leaves unassigned but that
+ * HF's Oniguruma assigns, by general category. */
+extern const tok_category_ranges tok_unicode14_additions[];
+extern const size_t tok_unicode14_additions_len;
+
+/* The code points that HF's StripAccents removes: the combining marks of
+ * its Unicode 9.0 table. */
+extern const tok_range *const tok_hf_combining_marks;
+extern const size_t tok_hf_combining_marks_len;
+
+/* A lowercase mapping. */
+typedef struct tok_case_pair {
+    int32_t from, to;
+} tok_case_pair;
+
+/* Lowercase mappings and numeric code points that Rust's char methods (so
+ * HF's Lowercase and Digits) know and Unicode 14.0 does not. The mappings
+ * are sorted by `from`. */
+extern const tok_case_pair *const tok_rust_lowercase_additions;
+extern const size_t tok_rust_lowercase_additions_len;
+extern const tok_range *const tok_rust_numeric_additions;
+extern const size_t tok_rust_numeric_additions_len;
+
+/* Returns 1 when cp lies in one of the sorted ranges. */
+int tok_in_ranges(const tok_range *ranges, size_t len, int32_t cp);
+/* Returns 1 when cp is one of tok_unicode14_additions in a category that
+ * starts with `prefix` ("L" for all letters, "Nd" for decimal digits). */
+int tok_is_unicode14_addition(int32_t cp, const char *prefix);
 
 /* ---- Regular expressions --------------------------------------------- */
 
@@ -147,6 +206,12 @@ void tok_normalizer_free(tok_normalizer *norm);
 /* Normalizes text[0..len) into a malloc'd string (*out, *out_len). */
 int tok_normalizer_apply(const tok_normalizer *norm, const char *text, size_t len, char **out,
                          size_t *out_len, chv_error *err);
+/* The same, and sets *start_dropped when the normalizer deleted the first
+ * character(s), so that the result no longer starts at offset 0 of the
+ * text in HF's alignment (Metaspace's prepend_scheme "first" checks it). */
+int tok_normalizer_apply_tracked(const tok_normalizer *norm, const char *text, size_t len,
+                                 char **out, size_t *out_len, int *start_dropped,
+                                 chv_error *err);
 
 /* ---- Pre-tokenizers ----------------------------------------------------- */
 
@@ -154,6 +219,9 @@ typedef struct tok_pretokenizer tok_pretokenizer;
 
 tok_pretokenizer *tok_pretokenizer_parse(const cJSON *json, const char *file, chv_error *err);
 void tok_pretokenizer_free(tok_pretokenizer *pre);
+/* Sets add_prefix_space when pre is a ByteLevel pre-tokenizer (not inside
+ * a Sequence). Returns 1 when it was one, else 0. */
+int tok_pretokenizer_set_prefix_space(tok_pretokenizer *pre, int add_prefix_space);
 /* Splits every piece in *pieces further, replacing its contents. */
 int tok_pretokenizer_apply(const tok_pretokenizer *pre, tok_pieces *pieces, chv_error *err);
 

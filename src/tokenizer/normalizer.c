@@ -147,13 +147,16 @@ fail:
     return NULL;
 }
 
-/* Replaces every match of pattern with content. */
+/* Replaces every match of pattern with content. Deleting a match at the
+ * start drops the start; replacing it keeps the start aligned. */
 static int apply_replace(const tok_normalizer *norm, const char *text, size_t len, tok_buf *out,
-                         chv_error *err) {
+                         int *start_dropped, chv_error *err) {
     tok_span *spans = NULL;
     long n = tok_regex_find_all(norm->pattern, text, len, &spans, err);
     if (n < 0)
         return -1;
+    if (n > 0 && spans[0].start == 0 && spans[0].end > 0 && norm->content[0] == '\0')
+        *start_dropped = 1;
     size_t pos = 0, content_len = strlen(norm->content);
     int rc = 0;
     for (long i = 0; i < n && rc == 0; i++) {
@@ -166,7 +169,8 @@ static int apply_replace(const tok_normalizer *norm, const char *text, size_t le
     return rc < 0 ? chv_error_set(err, "out of memory") : 0;
 }
 
-static int apply_strip(const tok_normalizer *norm, const char *text, size_t len, tok_buf *out) {
+static int apply_strip(const tok_normalizer *norm, const char *text, size_t len, tok_buf *out,
+                       int *start_dropped) {
     size_t start = 0, end = len;
     int32_t cp;
     if (norm->strip_left) {
@@ -177,6 +181,8 @@ static int apply_strip(const tok_normalizer *norm, const char *text, size_t len,
             start += n;
         }
     }
+    if (start > 0)
+        *start_dropped = 1;
     if (norm->strip_right) {
         while (end > start) {
             size_t b = end - 1;
@@ -191,12 +197,34 @@ static int apply_strip(const tok_normalizer *norm, const char *text, size_t len,
     return tok_buf_append(out, text + start, end - start);
 }
 
+/* Returns the lowercase mapping of cp from Rust's tables when utf8proc may
+ * lack it, or -1. */
+static int32_t rust_lowercase_addition(int32_t cp) {
+    size_t lo = 0, hi = tok_rust_lowercase_additions_len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tok_rust_lowercase_additions[mid].from < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < tok_rust_lowercase_additions_len && tok_rust_lowercase_additions[lo].from == cp)
+        return tok_rust_lowercase_additions[lo].to;
+    return -1;
+}
+
 /* Lowercases each code point on its own, as Rust's char::to_lowercase. */
 static int apply_lowercase(const char *text, size_t len, tok_buf *out) {
     size_t i = 0;
     while (i < len) {
         int32_t cp;
         i += tok_utf8_decode(text + i, len - i, &cp);
+        int32_t added = cp >= 0x80 ? rust_lowercase_addition(cp) : -1;
+        if (added >= 0) {
+            if (tok_buf_append_cp(out, added) < 0)
+                return -1;
+            continue;
+        }
         /* U+0130 is the one unconditional multi-character lowercase mapping
          * (SpecialCasing.txt); utf8proc gives only the simple mapping. */
         if (cp == 0x130) {
@@ -210,16 +238,18 @@ static int apply_lowercase(const char *text, size_t len, tok_buf *out) {
     return 0;
 }
 
-/* Removes combining marks (general category Mn, Mc or Me), as HF's
- * StripAccents does; it is meant to follow NFD or NFKD. */
-static int apply_strip_accents(const char *text, size_t len, tok_buf *out) {
+/* Removes combining marks, as HF's StripAccents does; it is meant to
+ * follow NFD or NFKD. The marks are those of HF's Unicode 9.0 table
+ * (general category Mn, Mc or Me then), not utf8proc's. */
+static int apply_strip_accents(const char *text, size_t len, tok_buf *out, int *start_dropped) {
     size_t i = 0;
     while (i < len) {
         int32_t cp;
         size_t n = tok_utf8_decode(text + i, len - i, &cp);
-        utf8proc_category_t cat = utf8proc_category(cp);
-        int is_mark = cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
-                      cat == UTF8PROC_CATEGORY_ME;
+        int is_mark = cp >= 0x300 &&
+                      tok_in_ranges(tok_hf_combining_marks, tok_hf_combining_marks_len, cp);
+        if (is_mark && out->len == 0)
+            *start_dropped = 1;
         if (!is_mark && tok_buf_append(out, text + i, n) < 0)
             return -1;
         i += n;
@@ -227,16 +257,8 @@ static int apply_strip_accents(const char *text, size_t len, tok_buf *out) {
     return 0;
 }
 
-static int apply_unicode_form(norm_type type, const char *text, size_t len, tok_buf *out,
-                              chv_error *err) {
-    int options = UTF8PROC_STABLE;
-    if (type == NORM_NFC || type == NORM_NFKC)
-        options |= UTF8PROC_COMPOSE;
-    else
-        options |= UTF8PROC_DECOMPOSE;
-    if (type == NORM_NFKC || type == NORM_NFKD)
-        options |= UTF8PROC_COMPAT;
-
+/* Runs utf8proc's normalization on text[0..len). */
+static int utf8proc_form(int options, const char *text, size_t len, tok_buf *out, chv_error *err) {
     utf8proc_uint8_t *mapped = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
                                       &mapped, (utf8proc_option_t)options);
@@ -247,8 +269,48 @@ static int apply_unicode_form(norm_type type, const char *text, size_t len, tok_
     return rc < 0 ? chv_error_set(err, "out of memory") : 0;
 }
 
+/* Normalizes to NFC, NFD, NFKC or NFKD as HF does with its Unicode 9.0
+ * tables: a code point assigned later is left as it is and, like any
+ * unassigned character, has combining class 0, so nothing reorders or
+ * composes across it. The text is therefore normalized in stretches
+ * between such code points.
+ *
+ * U+11A7 is split out too: it is the Hangul T base, not a trailing
+ * consonant, but utf8proc 2.8 composes an LV syllable with it and drops
+ * it, where HF and the Unicode algorithm leave it after the syllable. */
+static int apply_unicode_form(norm_type type, const char *text, size_t len, tok_buf *out,
+                              chv_error *err) {
+    int options = UTF8PROC_STABLE;
+    if (type == NORM_NFC || type == NORM_NFKC)
+        options |= UTF8PROC_COMPOSE;
+    else
+        options |= UTF8PROC_DECOMPOSE;
+    if (type == NORM_NFKC || type == NORM_NFKD)
+        options |= UTF8PROC_COMPAT;
+
+    size_t start = 0, i = 0;
+    while (i < len) {
+        int32_t cp;
+        size_t n = tok_utf8_decode(text + i, len - i, &cp);
+        int boundary = cp == 0x11A7 ||
+                       (cp >= tok_after_unicode9[0].first &&
+                        tok_in_ranges(tok_after_unicode9, tok_after_unicode9_len, cp));
+        if (boundary) {
+            if (utf8proc_form(options, text + start, i - start, out, err) < 0)
+                return -1;
+            if (tok_buf_append(out, text + i, n) < 0)
+                return chv_error_set(err, "out of memory");
+            start = i + n;
+        }
+        i += n;
+    }
+    return utf8proc_form(options, text + start, len - start, out, err);
+}
+
+/* Applies one normalizer. Only Strip, Replace and StripAccents can delete
+ * the first characters (the Unicode forms never delete a character). */
 static int apply_one(const tok_normalizer *norm, const char *text, size_t len, tok_buf *out,
-                     chv_error *err) {
+                     int *start_dropped, chv_error *err) {
     switch (norm->type) {
     case NORM_SEQUENCE: {
         char *cur = malloc(len + 1);
@@ -259,7 +321,8 @@ static int apply_one(const tok_normalizer *norm, const char *text, size_t len, t
         for (size_t i = 0; i < norm->n_children; i++) {
             char *next;
             size_t next_len;
-            if (tok_normalizer_apply(norm->children[i], cur, cur_len, &next, &next_len, err) < 0) {
+            if (tok_normalizer_apply_tracked(norm->children[i], cur, cur_len, &next, &next_len,
+                                             start_dropped, err) < 0) {
                 free(cur);
                 return -1;
             }
@@ -277,11 +340,15 @@ static int apply_one(const tok_normalizer *norm, const char *text, size_t len, t
             return chv_error_set(err, "out of memory");
         return tok_buf_append(out, text, len) < 0 ? chv_error_set(err, "out of memory") : 0;
     case NORM_REPLACE:
-        return apply_replace(norm, text, len, out, err);
+        return apply_replace(norm, text, len, out, start_dropped, err);
     case NORM_STRIP:
-        return apply_strip(norm, text, len, out) < 0 ? chv_error_set(err, "out of memory") : 0;
+        return apply_strip(norm, text, len, out, start_dropped) < 0
+                   ? chv_error_set(err, "out of memory")
+                   : 0;
     case NORM_STRIP_ACCENTS:
-        return apply_strip_accents(text, len, out) < 0 ? chv_error_set(err, "out of memory") : 0;
+        return apply_strip_accents(text, len, out, start_dropped) < 0
+                   ? chv_error_set(err, "out of memory")
+                   : 0;
     case NORM_LOWERCASE:
         return apply_lowercase(text, len, out) < 0 ? chv_error_set(err, "out of memory") : 0;
     default:
@@ -291,8 +358,15 @@ static int apply_one(const tok_normalizer *norm, const char *text, size_t len, t
 
 int tok_normalizer_apply(const tok_normalizer *norm, const char *text, size_t len, char **out,
                          size_t *out_len, chv_error *err) {
+    int start_dropped = 0;
+    return tok_normalizer_apply_tracked(norm, text, len, out, out_len, &start_dropped, err);
+}
+
+int tok_normalizer_apply_tracked(const tok_normalizer *norm, const char *text, size_t len,
+                                 char **out, size_t *out_len, int *start_dropped,
+                                 chv_error *err) {
     tok_buf buf = {0};
-    if (apply_one(norm, text, len, &buf, err) < 0) {
+    if (apply_one(norm, text, len, &buf, start_dropped, err) < 0) {
         free(buf.data);
         return -1;
     }

@@ -12,10 +12,11 @@
 static const char gpt2_pattern[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-/* Whitespace's \w+|[^\w\s]+ with the Rust regex crate's Unicode \w. */
+/* Whitespace's \w+|[^\w\s]+ with the Rust regex crate's Unicode \w
+ * (Alphabetic, marks, decimal digits, connector punctuation, joiners). */
 static const char whitespace_pattern[] =
-    "[\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}\\x{200C}\\x{200D}]+"
-    "|[^\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}\\x{200C}\\x{200D}\\s]+";
+    "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]+"
+    "|[^\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}\\s]+";
 
 typedef enum {
     PRE_SEQUENCE,
@@ -228,36 +229,11 @@ static int pred_punctuation(int32_t cp, const tok_pretokenizer *pre) {
 
 /* ---- Byte-level alphabet -------------------------------------------- */
 
-/* GPT-2's byte-to-character map: printable Latin-1 bytes stand for
- * themselves, the other 68 bytes map to U+0100.. in byte order. */
-int32_t tok_byte_level_char(unsigned char b);
-
-int32_t tok_byte_level_char(unsigned char b) {
-    if ((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE))
-        return b;
-    int32_t n = 0;
-    for (int k = 0; k < b; k++) {
-        if (!((k >= 0x21 && k <= 0x7E) || (k >= 0xA1 && k <= 0xAC) || (k >= 0xAE)))
-            n++;
-    }
-    return 256 + n;
-}
-
 static int byte_level_map(const char *text, size_t len, tok_buf *out) {
-    static char table[256][2];
-    static unsigned char table_len[256];
-    static int ready = 0;
-    if (!ready) {
-        for (int b = 0; b < 256; b++) {
-            char tmp[4];
-            table_len[b] = (unsigned char)tok_utf8_encode(tok_byte_level_char((unsigned char)b), tmp);
-            memcpy(table[b], tmp, table_len[b]);
-        }
-        ready = 1;
-    }
+    const tok_byte_alphabet *alphabet = tok_byte_alphabet_get();
     for (size_t i = 0; i < len; i++) {
         unsigned char b = (unsigned char)text[i];
-        if (tok_buf_append(out, table[b], table_len[b]) < 0)
+        if (tok_buf_append(out, alphabet->utf8[b], alphabet->utf8_len[b]) < 0)
             return -1;
     }
     return 0;
@@ -418,6 +394,13 @@ int tok_pretokenizer_apply(const tok_pretokenizer *pre, tok_pieces *pieces, chv_
     tok_pieces_free(pieces);
     *pieces = out;
     return 0;
+}
+
+int tok_pretokenizer_set_prefix_space(tok_pretokenizer *pre, int add_prefix_space) {
+    if (pre->type != PRE_BYTE_LEVEL)
+        return 0;
+    pre->add_prefix_space = add_prefix_space;
+    return 1;
 }
 
 /* ---- Parsing ------------------------------------------------------------ */

@@ -33,7 +33,30 @@ struct chv_tokenizer {
 
 /* ---- Files ---------------------------------------------------------------- */
 
-/* Parses a JSON file; on a syntax error the message gives line and column. */
+/* Returns 1 when text ends inside a string, object or array, which is what
+ * a truncated file looks like. */
+static int json_ends_early(const char *text, size_t len) {
+    long depth = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return in_string || depth > 0;
+}
+
+/* Parses a JSON file. On a syntax error the message gives line and column. */
 static cJSON *parse_json_file(const char *path, chv_error *err) {
     size_t len;
     char *text = chv_read_file(path, &len, err);
@@ -55,11 +78,10 @@ static cJSON *parse_json_file(const char *path, chv_error *err) {
                 column++;
             }
         }
-        if (offset >= len)
-            chv_error_set(err, "%s: invalid JSON: the file ends early (truncated?) at line %ld",
-                          path, line);
-        else
-            chv_error_set(err, "%s: invalid JSON at line %ld, column %ld", path, line, column);
+        chv_error_set(err, "%s: invalid JSON at line %ld, column %ld%s", path, line, column,
+                      json_ends_early(text, len)
+                          ? " (the file ends inside an object or string; is it truncated?)"
+                          : "");
     }
     free(text);
     return json;
@@ -243,17 +265,57 @@ static int build_id_table(chv_tokenizer *tok, chv_error *err) {
     return 0;
 }
 
-/* The tokenizer classes whose transformers constructor rebuilds the
+/* The tokenizer classes whose fast constructor in transformers rebuilds the
  * post-processor from add_bos_token and add_eos_token, with their default
  * BOS and EOS strings. */
 static const struct {
     const char *name, *bos, *eos;
 } llama_like_classes[] = {
-    {"LlamaTokenizerFast", "<s>", "</s>"},
-    {"CodeLlamaTokenizerFast", "<s>", "</s>"},
-    {"GemmaTokenizerFast", "<bos>", "<eos>"},
+    {"LlamaTokenizer", "<s>", "</s>"},
+    {"CodeLlamaTokenizer", "<s>", "</s>"},
+    {"GemmaTokenizer", "<bos>", "<eos>"},
 };
 
+/* Returns 1 when tokenizer_class names `base` or its fast variant: configs
+ * often name the slow class ("LlamaTokenizer"), and AutoTokenizer then
+ * loads the fast one ("LlamaTokenizerFast"). */
+static int class_is(const cJSON *cls, const char *base) {
+    if (!cJSON_IsString(cls))
+        return 0;
+    size_t n = strlen(base);
+    return strncmp(cls->valuestring, base, n) == 0 &&
+           (cls->valuestring[n] == '\0' || strcmp(cls->valuestring + n, "Fast") == 0);
+}
+
+/* The byte-level tokenizer classes whose fast constructor in transformers
+ * sets the ByteLevel pre-tokenizer's add_prefix_space from
+ * tokenizer_config.json (default false). */
+static const char *const prefix_space_classes[] = {
+    "GPT2Tokenizer",  "GPTNeoXTokenizer", "CodeGenTokenizer",
+    "BloomTokenizer", "RobertaTokenizer", "BartTokenizer",
+};
+
+static int apply_prefix_space(chv_tokenizer *tok, const cJSON *config, const char *config_path,
+                              chv_error *err) {
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(config, "tokenizer_class");
+    if (tok->pretokenizer == NULL)
+        return 0;
+    for (size_t k = 0; k < sizeof prefix_space_classes / sizeof prefix_space_classes[0]; k++) {
+        if (!class_is(cls, prefix_space_classes[k]))
+            continue;
+        int add_prefix_space;
+        if (tok_json_bool(config, "add_prefix_space", 0, &add_prefix_space, config_path,
+                          "tokenizer_config", err) < 0)
+            return -1;
+        tok_pretokenizer_set_prefix_space(tok->pretokenizer, add_prefix_space);
+        return 0;
+    }
+    return 0;
+}
+
+/* Reads tokenizer_config.json when it exists.
+ * NOTE: tokens listed only in its added_tokens_decoder are not added,
+ * while transformers adds them. */
 static int load_config(chv_tokenizer *tok, const char *config_path, chv_error *err) {
     tok->bos_id = tok->post.prefix.len > 0 ? tok->post.prefix.data[0] : -1;
     tok->eos_id = tok->post.suffix.len > 0 ? tok->post.suffix.data[tok->post.suffix.len - 1] : -1;
@@ -269,12 +331,16 @@ static int load_config(chv_tokenizer *tok, const char *config_path, chv_error *e
     if (cJSON_IsNumber(max_len) && max_len->valuedouble > 0 && max_len->valuedouble <= 1e9)
         tok->model_max_length = (long)max_len->valuedouble;
 
+    if (apply_prefix_space(tok, config, config_path, err) < 0) {
+        cJSON_Delete(config);
+        return -1;
+    }
+
     const char *bos = config_token(config, "bos_token");
     const char *eos = config_token(config, "eos_token");
     const cJSON *cls = cJSON_GetObjectItemCaseSensitive(config, "tokenizer_class");
-    for (size_t k = 0; cJSON_IsString(cls) && k < sizeof llama_like_classes / sizeof llama_like_classes[0];
-         k++) {
-        if (strcmp(cls->valuestring, llama_like_classes[k].name) != 0)
+    for (size_t k = 0; k < sizeof llama_like_classes / sizeof llama_like_classes[0]; k++) {
+        if (!class_is(cls, llama_like_classes[k].name))
             continue;
         /* transformers passes these defaults when the config omits them
          * (an explicit null keeps the token unset). */
@@ -293,12 +359,16 @@ static int load_config(chv_tokenizer *tok, const char *config_path, chv_error *e
         }
         int32_t bos_id = bos ? chv_tokenizer_token_to_id(tok, bos) : -1;
         int32_t eos_id = eos ? chv_tokenizer_token_to_id(tok, eos) : -1;
-        if ((add_bos && bos_id < 0) || (add_eos && eos_id < 0)) {
-            rc = chv_error_set(err, "%s: add_%s_token is true but %s_token \"%s\" is not in the "
-                                    "vocab",
-                               config_path, add_bos && bos_id < 0 ? "bos" : "eos",
-                               add_bos && bos_id < 0 ? "bos" : "eos",
-                               add_bos && bos_id < 0 ? (bos ? bos : "null") : (eos ? eos : "null"));
+        if (add_bos && bos_id < 0) {
+            rc = chv_error_set(err, "%s: add_bos_token is true but bos_token \"%s\" is not in the "
+                                    "vocab; set bos_token or add_bos_token",
+                               config_path, bos ? bos : "null");
+            break;
+        }
+        if (add_eos && eos_id < 0) {
+            rc = chv_error_set(err, "%s: add_eos_token is true but eos_token \"%s\" is not in the "
+                                    "vocab; set eos_token or add_eos_token",
+                               config_path, eos ? eos : "null");
             break;
         }
         tok_post_free(&tok->post);
@@ -323,7 +393,7 @@ chv_tokenizer *chv_tokenizer_load(const char *path, chv_error *err) {
         return NULL;
     }
 
-    /* path is the file itself or the folder that holds it. */
+    /* path is the file itself or the folder that contains it. */
     char *config_path = NULL;
     if (chv_dir_exists(path)) {
         tok->path = chv_path_join(path, "tokenizer.json");
@@ -383,8 +453,8 @@ void chv_tokenizer_free(chv_tokenizer *tok) {
 
 /* ---- Encoding ------------------------------------------------------------ */
 
-/* Pre-tokenizes and encodes one stretch of normalized text that holds no
- * added token. */
+/* Pre-tokenizes and encodes one stretch of normalized text that contains
+ * no added token. */
 static int encode_plain(chv_tokenizer *tok, const char *text, size_t len, int at_start,
                         tok_ids *out, chv_error *err) {
     tok_pieces pieces = {0};
@@ -405,9 +475,12 @@ static int encode_segment(chv_tokenizer *tok, const char *text, size_t len, int 
                           tok_ids *out, chv_error *err) {
     char *norm = NULL;
     size_t norm_len = len;
+    int start_dropped = 0;
     if (tok->normalizer != NULL &&
-        tok_normalizer_apply(tok->normalizer, text, len, &norm, &norm_len, err) < 0)
+        tok_normalizer_apply_tracked(tok->normalizer, text, len, &norm, &norm_len, &start_dropped,
+                                     err) < 0)
         return -1;
+    at_start = at_start && !start_dropped;
     const char *s = norm != NULL ? norm : text;
 
     tok_segment *segs = NULL;

@@ -5,7 +5,7 @@
  * Ownership: chv_tokenizer_load returns a tokenizer that the caller frees
  * with chv_tokenizer_free. Encoding keeps a cache of pre-token results
  * inside the tokenizer, so one tokenizer must not be used by two threads at
- * once.
+ * once. Separate tokenizers may run in separate threads.
  *
  * Invalid UTF-8 in input text: each invalid sequence is replaced with
  * U+FFFD before encoding, as Python's bytes.decode(errors="replace") does,
@@ -30,27 +30,34 @@ void chv_tokenizer_free(chv_tokenizer *tok);
 
 /* Encodes text[0..len) into *ids (malloc'd, caller frees) and *n_ids.
  * add_special_tokens applies the post-processor (BOS/EOS and the like), as
- * `tokenizer.encode(text, add_special_tokens=True)` does. Returns 0, or -1
- * with err filled. */
+ * `tokenizer.encode(text, add_special_tokens=True)` does. On success *ids
+ * is a valid pointer even when *n_ids is 0. Returns 0, or -1 with err
+ * filled (only when an unknown character needs an unk_token missing from
+ * the vocabulary, a pattern match fails or memory runs out). */
 int chv_tokenizer_encode(chv_tokenizer *tok, const char *text, size_t len, int add_special_tokens,
                          int32_t **ids, size_t *n_ids, int *replaced, chv_error *err);
 
 /* Number of ids (the largest id plus one, counting added tokens). */
 size_t chv_tokenizer_vocab_size(const chv_tokenizer *tok);
 
-/* Returns the token string for id (as stored in the vocabulary), or NULL. */
+/* Returns the token string for id (as stored in the vocabulary), or NULL.
+ * The string belongs to the tokenizer and lives until chv_tokenizer_free. */
 const char *chv_tokenizer_id_to_token(const chv_tokenizer *tok, int32_t id);
 
 /* Returns the id of a token string, or -1. */
 int32_t chv_tokenizer_token_to_id(const chv_tokenizer *tok, const char *token);
 
 /* BOS and EOS ids from tokenizer_config.json (bos_token, eos_token), else
- * from the post-processor's leading special token, else -1. */
+ * the post-processor's first leading (BOS) or last trailing (EOS) special
+ * token, else -1. */
 int32_t chv_tokenizer_bos_id(const chv_tokenizer *tok);
 int32_t chv_tokenizer_eos_id(const chv_tokenizer *tok);
 
 /* Number of special tokens the post-processor puts before and after a
- * single sequence (for Llama-2: 1 and 0; for GPT-2: 0 and 0). */
+ * single sequence (for Llama-2: 1 and 0; for GPT-2: 0 and 0). For
+ * LlamaTokenizerFast, CodeLlamaTokenizerFast and GemmaTokenizerFast the
+ * post-processor follows add_bos_token and add_eos_token of
+ * tokenizer_config.json, as transformers rebuilds it (docs/tokenizer.md). */
 int chv_tokenizer_special_prefix(const chv_tokenizer *tok);
 int chv_tokenizer_special_suffix(const chv_tokenizer *tok);
 

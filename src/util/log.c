@@ -6,6 +6,7 @@
 #include <string.h>
 
 static int log_level = -1;
+static char log_context[128];
 
 static chv_log_level level_from_env(void) {
     const char *value = getenv("CHEVAL_LOG");
@@ -21,6 +22,10 @@ static chv_log_level level_from_env(void) {
 }
 
 void chv_log_set_level(chv_log_level level) { log_level = (int)level; }
+
+void chv_log_set_context(const char *label) {
+    snprintf(log_context, sizeof log_context, "%s", label != NULL ? label : "");
+}
 
 chv_log_level chv_log_get_level(void) {
     if (log_level < 0)
@@ -41,6 +46,9 @@ void chv_log(chv_log_level level, const char *fmt, ...) {
 
     /* One fputs per line, so lines from worker threads do not interleave. */
     char out[4200];
-    snprintf(out, sizeof out, "cheval: %s: %s\n", names[level], line);
+    if (log_context[0] != '\0')
+        snprintf(out, sizeof out, "cheval: %s: %s: %s\n", names[level], log_context, line);
+    else
+        snprintf(out, sizeof out, "cheval: %s: %s\n", names[level], line);
     fputs(out, stderr);
 }
