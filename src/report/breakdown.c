@@ -324,16 +324,6 @@ static int add_group_breakdowns(chv_breakdown **list, size_t *count, const chv_r
     return rc;
 }
 
-static int is_group_member(const chv_run *run, const chv_task *task) {
-    for (size_t t = 0; t < run->n_tasks; t++) {
-        const chv_task *group = &run->tasks[t];
-        for (size_t s = 0; group->is_group && s < group->n_subtasks; s++)
-            if (strcmp(group->subtasks[s], task->name) == 0)
-                return 1;
-    }
-    return 0;
-}
-
 long chv_breakdowns_compute(const chv_run *run, chv_breakdown **out) {
     chv_breakdown *list = NULL;
     size_t count = 0;
@@ -346,7 +336,7 @@ long chv_breakdowns_compute(const chv_run *run, chv_breakdown **out) {
             continue;
         }
         /* A group member's breakdowns are pooled at the group level. */
-        if (!task->has_samples || task->is_rolling || is_group_member(run, task))
+        if (!task->has_samples || task->is_rolling || chv_run_is_group_member(run, task))
             continue;
         for (size_t b = 0; b < task->n_breakdowns && rc == 0; b++) {
             const chv_task *one[1] = {task};

@@ -228,14 +228,7 @@ int chv_comparison_write_json(FILE *out, const chv_comparison *c) {
     add_differences(root, "settings_differ", c->settings, c->n_settings);
     add_differences(root, "mismatches", c->mismatches, c->n_mismatches);
 
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (text == NULL)
-        return -1;
-    fputs(text, out);
-    fputc('\n', out);
-    free(text);
-    return ferror(out) ? -1 : 0;
+    return chv_json_write(out, root);
 }
 
 static void write_html_rows(FILE *out, const chv_compare_row *rows, size_t n) {

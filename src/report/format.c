@@ -171,3 +171,15 @@ void chv_md_table_write(chv_md_table *table, FILE *out) {
     free(table);
     free(widths);
 }
+
+int chv_json_write(FILE *out, cJSON *root) {
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (text == NULL)
+        return -1;
+
+    fputs(text, out);
+    fputc('\n', out);
+    free(text);
+    return ferror(out) ? -1 : 0;
+}

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 /* Formats value with 4 decimals into buf, or "N/A" when it is NaN.
  * Returns buf. */
 const char *chv_fmt4(char *buf, size_t size, double value);
@@ -21,6 +23,10 @@ void chv_html_text(FILE *out, const char *s);
 /* Writes s as one CSV field (RFC 4180: quoted when it contains a comma,
  * quote or line break). */
 void chv_csv_field(FILE *out, const char *s);
+
+/* Writes root as indented JSON and a newline to out, then deletes root.
+ * Returns 0, or -1 when out of memory or on a write error. */
+int chv_json_write(FILE *out, cJSON *root);
 
 /* A Markdown table padded to column widths, like lm-eval's console table. */
 typedef struct chv_md_table chv_md_table;

@@ -13,18 +13,8 @@
 /* z for a two-sided 95% interval. */
 #define Z95 1.959963984540054
 
-static int is_group_member(const chv_run *run, const chv_task *task) {
-    for (size_t t = 0; t < run->n_tasks; t++) {
-        const chv_task *group = &run->tasks[t];
-        for (size_t s = 0; group->is_group && s < group->n_subtasks; s++)
-            if (strcmp(group->subtasks[s], task->name) == 0)
-                return 1;
-    }
-    return 0;
-}
-
 static int is_summary_task(const chv_run *run, const chv_task *task) {
-    return chv_task_metric(task, "acc") != NULL && (task->is_group || !is_group_member(run, task));
+    return chv_task_metric(task, "acc") != NULL && (task->is_group || !chv_run_is_group_member(run, task));
 }
 
 /* A task (or group) scored on fewer documents than a breakdown row needs

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "report/format.h"
 #include "report/report.h"
 
 static cJSON *number_or_null(double value) {
@@ -63,12 +64,5 @@ int chv_report_write_json(FILE *out, const chv_run *run, const chv_breakdown *br
     for (size_t i = 0; i < n_breakdowns; i++)
         cJSON_AddItemToArray(list, breakdown_json(&breakdowns[i]));
 
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (text == NULL)
-        return -1;
-    fputs(text, out);
-    fputc('\n', out);
-    free(text);
-    return ferror(out) ? -1 : 0;
+    return chv_json_write(out, root);
 }

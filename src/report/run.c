@@ -667,3 +667,14 @@ const chv_metric *chv_task_metric(const chv_task *task, const char *name) {
             return &task->metrics[i];
     return NULL;
 }
+
+int chv_run_is_group_member(const chv_run *run, const chv_task *task) {
+    for (size_t t = 0; t < run->n_tasks; t++) {
+        const chv_task *group = &run->tasks[t];
+        for (size_t s = 0; group->is_group && s < group->n_subtasks; s++) {
+            if (strcmp(group->subtasks[s], task->name) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}

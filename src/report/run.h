@@ -119,6 +119,9 @@ int chv_run_has_samples(const chv_run *run);
 /* Returns the metric named name, or NULL. */
 const chv_metric *chv_task_metric(const chv_task *task, const char *name);
 
+/* Returns 1 when task is a subtask of one of the run's groups. */
+int chv_run_is_group_member(const chv_run *run, const chv_task *task);
+
 /* Returns the value at a dotted path ("metadata.topic") in object, or
  * NULL. */
 const cJSON *chv_json_path(const cJSON *object, const char *path);

@@ -208,9 +208,11 @@ int chv_batch_score(chv_model *model, const chv_scored_seq *seqs, size_t n,
     size_t g = 0;
     while (g < n_groups && rc == 0) {
         size_t g_end = g, rows = 0;
-        while (g_end < n_groups && (g_end == g || rows + group_rows(seqs, order, &groups[g_end]) <=
-                                                      CHV_BATCH_ROWS)) {
-            rows += group_rows(seqs, order, &groups[g_end]);
+        while (g_end < n_groups) {
+            size_t next = group_rows(seqs, order, &groups[g_end]);
+            if (g_end > g && rows + next > CHV_BATCH_ROWS)
+                break;
+            rows += next;
             g_end++;
         }
 
