@@ -80,8 +80,9 @@ fi
 if [ ! -r "$manifest" ]; then
     die_usage "manifest '$manifest' not found or not readable"
 fi
-# The samples folder holds files of the same names; official files there
-# would overwrite them and would no longer be flagged as samples' scores.
+# The samples folder contains files of the same names. Official files
+# written there would replace the samples, and runs on them would still
+# be flagged as sample data.
 if [ -f "$dest/SAMPLES.md" ] && [ "$check_only" -eq 0 ]; then
     die_usage "'$dest' is the bundled samples folder (it contains SAMPLES.md); fetch into data/ or another folder"
 fi

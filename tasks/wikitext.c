@@ -152,7 +152,7 @@ int chv_wikitext_split_pages(const char *raw, char ***pages, size_t *n_pages) {
     if (text == NULL)
         return -1;
 
-    /* Walk text.split("\n"); `page` holds the lines of the current page. */
+    /* Walk text.split("\n"); `page` collects the lines of the current page. */
     chv_strbuf page = {0};
     int page_lines = 0, rc = 0;
     const char *line = text;

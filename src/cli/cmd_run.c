@@ -372,7 +372,7 @@ static int check_files(const chv_task_def **tasks, size_t *n, const run_args *a,
     return 0;
 }
 
-/* Returns 1 when some task reads its file from a data folder that holds
+/* Returns 1 when some task reads its file from a data folder that contains
  * the bundled samples (see CHV_SAMPLES_MARKER), not from --task-file. */
 static int uses_sample_data(const run_args *a, const chv_task_def *const *tasks, size_t n) {
     if (!chv_data_dir_is_samples(a->data_dir))

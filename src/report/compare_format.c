@@ -90,8 +90,8 @@ static void write_method(FILE *out, const chv_comparison *c) {
     fprintf(out, "; a verdict needs p < %g.\n", c->alpha);
 }
 
-/* Writes the settings warning above the table, where every reader of the
- * deltas sees it. */
+/* Writes the settings warning above the table, so that it comes before
+ * the deltas it qualifies. */
 static void write_settings_warning(FILE *out, const chv_comparison *c) {
     if (c->n_settings == 0)
         return;

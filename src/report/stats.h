@@ -40,7 +40,7 @@ double chv_binomial_half_cdf(long k, long n);
 /* Returns the two-sided p-value of a standard normal z statistic. */
 double chv_normal_two_sided_p(double z);
 
-/* A paired bootstrap over strata. Stratum s holds n[s] paired differences
+/* A paired bootstrap over strata. Stratum s contains n[s] paired differences
  * diff[s][0..n[s]). Each resample draws n[s] items with replacement inside
  * every stratum and records the mean over strata of the stratum means (one
  * stratum gives the plain mean difference). */

@@ -297,7 +297,7 @@ int chv_scorer_loglikelihood(chv_scorer *scorer, const chv_ll_request *requests,
 
 /* Tokens of one rolling document. lm-eval encodes the text with the
  * tokenizer's special tokens and then prefixes BOS again, so a tokenizer
- * that adds BOS itself sees it twice. cheval drops the post-processor's
+ * that adds BOS itself gets it twice. cheval drops the post-processor's
  * BOS unless rolling_double_bos asks for lm-eval's behaviour. */
 static int encode_document(chv_scorer *scorer, const char *text, int32_t **ids, size_t *n,
                            chv_error *err) {

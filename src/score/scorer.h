@@ -5,11 +5,11 @@
  *       tokens | context), is_greedy)
  *   loglikelihood_rolling(text) -> sum of log P(every token of text)
  *
- * The semantics follow lm-eval's Hugging Face backend: trailing whitespace
- * of the context moves to the continuation; context+continuation is
- * encoded once and split at the length of the encoded context; an empty
- * context conditions on BOS (else EOS); inputs longer than max_length are
- * truncated from the left; rolling windows are disjoint.
+ * The semantics follow lm-eval's Hugging Face backend. Trailing whitespace
+ * of the context moves to the continuation. Context+continuation is
+ * encoded once and split at the length of the encoded context. An empty
+ * context conditions on BOS, else EOS. Inputs longer than max_length are
+ * truncated from the left, and rolling windows are disjoint.
  *
  * Ownership: the scorer borrows the model and the tokenizer, which must
  * outlive it. Results own their token arrays; free them with

@@ -31,7 +31,7 @@ int chv_scored_seq_build(const int32_t *context, size_t n_context, const int32_t
 void chv_scored_seq_free(chv_scored_seq *seq);
 
 /* Builds the windows that score a continuation longer than max_length.
- * lm-eval stops with an assertion there; cheval predicts every
+ * lm-eval stops with an assertion there. cheval instead predicts every
  * continuation token once, in chunks of max_length tokens, each chunk
  * reading the max_length tokens (context included) just before its last
  * target. Stores a malloc'd array in *windows and its length in

@@ -68,7 +68,7 @@ typedef struct chv_task_hooks {
     const char *name;
     /* Reads the whole file at path into docs, replacing the JSON Lines
      * reader (HellaSwag's text format, PIQA's labels file, WikiText's
-     * pages). keep_records asks for doc->record. */
+     * pages). When keep_records is set, doc->record is filled too. */
     int (*load)(const chv_task_def *task, const char *path, int keep_records, chv_doc_list *docs,
                 chv_error *err);
     /* Completes one document after the spec's templates ran and before the
@@ -149,7 +149,7 @@ char *chv_task_find_file(const chv_task_def *task, const char *data_dir, const c
 
 /* The file that marks a data folder as the bundled sample documents
  * (data/samples/SAMPLES.md). Those documents were written for the project,
- * so their scores say nothing about a model. */
+ * so their scores do not measure a model. */
 #define CHV_SAMPLES_MARKER "SAMPLES.md"
 
 /* Returns 1 when data_dir contains CHV_SAMPLES_MARKER, else 0. */
