@@ -208,10 +208,10 @@ static void *llama_new_weights(const chv_hparams *hp, chv_tensor_list *expected,
     for (int i = 0; i < hp->n_layers; i++) {
         llama_layer *l = &w->layers[i];
         rc |= chv_tensor_list_add(expected, &l->attn_norm, 1, hidden, 0, "model.layers.%d.input_layernorm.weight", i);
-        rc |= chv_tensor_list_add(expected, &l->wq, 2, q_dim, hidden, "model.layers.%d.self_attn.q_proj.weight", i);
-        rc |= chv_tensor_list_add(expected, &l->wk, 2, kv_dim, hidden, "model.layers.%d.self_attn.k_proj.weight", i);
-        rc |= chv_tensor_list_add(expected, &l->wv, 2, kv_dim, hidden, "model.layers.%d.self_attn.v_proj.weight", i);
-        rc |= chv_tensor_list_add(expected, &l->wo, 2, hidden, q_dim, "model.layers.%d.self_attn.o_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->wq, q_dim, hidden, "model.layers.%d.self_attn.q_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->wk, kv_dim, hidden, "model.layers.%d.self_attn.k_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->wv, kv_dim, hidden, "model.layers.%d.self_attn.v_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->wo, hidden, q_dim, "model.layers.%d.self_attn.o_proj.weight", i);
         if (hp->qkv_bias) {
             rc |= chv_tensor_list_add(expected, &l->bq, 1, q_dim, 0, "model.layers.%d.self_attn.q_proj.bias", i);
             rc |= chv_tensor_list_add(expected, &l->bk, 1, kv_dim, 0, "model.layers.%d.self_attn.k_proj.bias", i);
@@ -221,9 +221,9 @@ static void *llama_new_weights(const chv_hparams *hp, chv_tensor_list *expected,
             rc |= chv_tensor_list_add(expected, &l->bo, 1, hidden, 0, "model.layers.%d.self_attn.o_proj.bias", i);
         rc |= chv_tensor_list_add(expected, &l->ffn_norm, 1, hidden, 0,
                                   "model.layers.%d.post_attention_layernorm.weight", i);
-        rc |= chv_tensor_list_add(expected, &l->w_gate, 2, inter, hidden, "model.layers.%d.mlp.gate_proj.weight", i);
-        rc |= chv_tensor_list_add(expected, &l->w_up, 2, inter, hidden, "model.layers.%d.mlp.up_proj.weight", i);
-        rc |= chv_tensor_list_add(expected, &l->w_down, 2, hidden, inter, "model.layers.%d.mlp.down_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->w_gate, inter, hidden, "model.layers.%d.mlp.gate_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->w_up, inter, hidden, "model.layers.%d.mlp.up_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->w_down, hidden, inter, "model.layers.%d.mlp.down_proj.weight", i);
         if (hp->mlp_bias) {
             rc |= chv_tensor_list_add(expected, &l->b_gate, 1, inter, 0, "model.layers.%d.mlp.gate_proj.bias", i);
             rc |= chv_tensor_list_add(expected, &l->b_up, 1, inter, 0, "model.layers.%d.mlp.up_proj.bias", i);
@@ -231,7 +231,7 @@ static void *llama_new_weights(const chv_hparams *hp, chv_tensor_list *expected,
         }
     }
     rc |= chv_tensor_list_add(expected, &w->final_norm, 1, hidden, 0, "model.norm.weight");
-    rc |= chv_tensor_list_add(expected, &w->lm_head, 2, vocab, hidden, "lm_head.weight");
+    rc |= chv_tensor_list_add_matrix(expected, &w->lm_head, vocab, hidden, "lm_head.weight");
     if (rc != 0) {
         llama_free_weights(w);
         chv_error_set(err, "out of memory");
@@ -254,7 +254,7 @@ static int llama_embed(chv_model *model, chv_batch *batch, chv_error *err) {
     for (int r = 0; r < batch->n_rows; r++) {
         const chv_seq *seq = &batch->seqs[batch->row_seq[r]];
         int32_t token = seq->tokens[batch->positions[r] - seq->prefix_len];
-        memcpy(batch->x + (size_t)r * hidden, w->embed + (size_t)token * hidden, hidden * sizeof(float));
+        chv_embedding_row(model, w->embed, token, batch->x + (size_t)r * hidden);
     }
 
     /* The rotary angles depend only on the positions, so they are computed

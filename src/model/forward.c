@@ -360,6 +360,8 @@ int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *er
     }
     if (check_cache_sharing(seqs, n_seqs, err) != 0)
         return -1;
+    if (chv_model_pack(model, err) != 0)
+        return -1;
 
     int n_slices = build_slices(model, seqs, n_seqs, err);
     if (n_slices < 0)

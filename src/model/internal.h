@@ -54,6 +54,7 @@ typedef struct chv_tensor_spec {
     int64_t shape[2];
     const float **dest;
     int ignored; /* may be present, is not used (a tied lm_head.weight) */
+    int matrix;  /* a projection that chv_linear multiplies by (packed for chv_gemm) */
 } chv_tensor_spec;
 
 typedef struct chv_tensor_list {
@@ -66,6 +67,12 @@ typedef struct chv_tensor_list {
  * of memory. */
 int chv_tensor_list_add(chv_tensor_list *list, const float **dest, int n_dims, int64_t d0, int64_t d1,
                         const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Appends the spec of a projection matrix [n_out][n_in] in Hugging Face's
+ * Linear layout, which the model passes to chv_linear. Returns 0, or -1
+ * when out of memory. */
+int chv_tensor_list_add_matrix(chv_tensor_list *list, const float **dest, int64_t n_out, int64_t n_in,
+                               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Grow-only scratch buffers, reused across forward calls. */
 enum {
@@ -91,6 +98,7 @@ enum {
 typedef struct chv_workspace {
     float *scratch[CHV_SCRATCH_COUNT];
     size_t size[CHV_SCRATCH_COUNT]; /* in floats */
+    float *gemm_scratch;            /* CHV_GEMM_SCRATCH_FLOATS, once the weights are packed */
 } chv_workspace;
 
 /* Returns scratch buffer slot of ws with room for n floats, or NULL with
@@ -112,8 +120,26 @@ typedef struct chv_batch {
     float *x;           /* [n_rows][hidden_size], the residual stream */
 
     chv_workspace *ws;  /* this slice's scratch */
-    int threaded;       /* 1: kernels may use the model's pool and OpenBLAS threads */
+    int threaded;       /* 1: kernels may use the model's pool */
 } chv_batch;
+
+/* A projection matrix of the weight struct, [n_out][n_in]. */
+typedef struct chv_matrix_slot {
+    const float **dest;
+    int n_out;
+    int n_in;
+    int converted; /* index of its float32 copy in model->converted, or -1 when mapped */
+} chv_matrix_slot;
+
+/* Packs every projection matrix for chv_gemm, once, when the CPU runs it
+ * (and CHEVAL_GEMM is not "openblas"); later calls only make sure each
+ * thread has its chv_gemm scratch. Returns 0, or -1 with err filled when
+ * out of memory, leaving the weights as they were. */
+int chv_model_pack(chv_model *model, chv_error *err);
+
+/* Copies row `row` of the embedding table into out[hidden_size], whether
+ * or not the table is packed (it is when the embeddings are tied). */
+void chv_embedding_row(const chv_model *model, const float *table, int row, float *out);
 
 struct chv_kv {
     int n_layers;
@@ -139,11 +165,21 @@ struct chv_model {
     const chv_arch *arch;
     void *weights;       /* the architecture's own struct of weight pointers */
     const float *output; /* lm_head [vocab_size][hidden_size] */
+    const float **output_slot; /* where the weight struct keeps it */
 
     chv_st_file *files;
     int n_files;
     float **converted; /* float32 copies of F16/BF16 (or misaligned) tensors */
     int n_converted;
+
+    /* The projection matrices. On a CPU that runs chv_gemm they are packed
+     * at the first forward call: each pointer in the weight struct then
+     * points at a packed copy (in `packed`), and the float32 source is
+     * released. */
+    chv_matrix_slot *matrices;
+    int n_matrices;
+    int packed;     /* 1: the matrices are packed */
+    float **packed_copies; /* [n_matrices] */
 
     chv_pool *pool;
     int n_threads;

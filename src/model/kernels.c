@@ -4,22 +4,33 @@
 #include <math.h>
 #include <string.h>
 
+#include "model/gemm.h"
 #include "model/vecmath.h"
 
-/* Rows per sgemm call. Longer inputs (a single sequence of more rows than
- * a slice) are cut into blocks of this many rows, which the pool can run
- * side by side. The cut does not depend on the thread count, and OpenBLAS
- * always runs single-threaded, so each row gets the same sgemm call with 1
- * or N threads. */
+/* Rows per sgemm call on the OpenBLAS path. Longer inputs (a single
+ * sequence of more rows than a slice) are cut into blocks of this many
+ * rows, which the pool can run side by side. The cut does not depend on
+ * the thread count, and OpenBLAS always runs single-threaded, so each row
+ * gets the same sgemm call with 1 or N threads. */
 #define LINEAR_ROWS 256
 
 typedef struct linear_job {
+    const chv_model *model;
     const float *x;
     int n_rows, n_in;
     const float *w, *bias;
     int n_out;
     float *y;
+    int n_parts; /* packed path: the output panels are cut into this many parts */
 } linear_job;
+
+static void add_bias(float *y, int n_rows, int n_out, const float *bias, int col0, int col1) {
+    for (int r = 0; r < n_rows; r++) {
+        float *row = y + (size_t)r * (size_t)n_out;
+        for (int j = col0; j < col1; j++)
+            row[j] += bias[j];
+    }
+}
 
 static void linear_task(void *p, int task, int thread) {
     (void)thread;
@@ -31,25 +42,55 @@ static void linear_task(void *p, int task, int thread) {
 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, job->n_out, job->n_in, 1.0f, x, job->n_in, job->w,
                 job->n_in, 0.0f, y, job->n_out);
+    if (job->bias != NULL)
+        add_bias(y, n, job->n_out, job->bias, 0, job->n_out);
+}
+
+/* Packed path: task t computes every row for the t-th part of the output
+ * panels. chv_gemm gives each output the same value however the panels
+ * are cut, so the part count may follow the thread count. */
+static void packed_task(void *p, int task, int thread) {
+    const linear_job *job = p;
+    int n_panels = chv_gemm_panels(job->n_out);
+    int panel0 = (int)((long)n_panels * task / job->n_parts);
+    int panel1 = (int)((long)n_panels * (task + 1) / job->n_parts);
+    if (panel0 == panel1)
+        return;
+
+    chv_gemm(job->x, job->n_rows, job->n_in, job->w, job->n_out, panel0, panel1, job->y,
+             job->model->workspaces[thread].gemm_scratch);
     if (job->bias == NULL)
         return;
-    for (int r = 0; r < n; r++) {
-        float *row = y + (size_t)r * (size_t)job->n_out;
-        for (int j = 0; j < job->n_out; j++)
-            row[j] += job->bias[j];
-    }
+    int col1 = panel1 * CHV_GEMM_PANEL < job->n_out ? panel1 * CHV_GEMM_PANEL : job->n_out;
+    add_bias(job->y, job->n_rows, job->n_out, job->bias, panel0 * CHV_GEMM_PANEL, col1);
 }
 
 void chv_linear(const chv_batch *batch, const float *x, int n_rows, int n_in, const float *w, const float *bias,
                 int n_out, float *y) {
-    linear_job job = {x, n_rows, n_in, w, bias, n_out, y};
+    chv_model *model = batch->model;
+    linear_job job = {model, x, n_rows, n_in, w, bias, n_out, y, 1};
+
+    if (model->packed) {
+        /* An unthreaded batch runs on one pool thread beside other slices;
+         * its scratch is that thread's. */
+        if (!batch->threaded) {
+            chv_gemm(x, n_rows, n_in, w, n_out, 0, chv_gemm_panels(n_out), y, batch->ws->gemm_scratch);
+            if (bias != NULL)
+                add_bias(y, n_rows, n_out, bias, 0, n_out);
+            return;
+        }
+        job.n_parts = model->n_threads;
+        chv_pool_run(model->pool, job.n_parts, packed_task, &job);
+        return;
+    }
+
     int n_tasks = (n_rows + LINEAR_ROWS - 1) / LINEAR_ROWS;
     if (!batch->threaded) {
         for (int t = 0; t < n_tasks; t++)
             linear_task(&job, t, 0);
         return;
     }
-    chv_pool_run(batch->model->pool, n_tasks, linear_task, &job);
+    chv_pool_run(model->pool, n_tasks, linear_task, &job);
 }
 
 /* Rows per pool task for the row-wise kernels. Below this much work the

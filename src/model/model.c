@@ -14,26 +14,44 @@
 #include "model/internal.h"
 #include "util/fileio.h"
 
-int chv_tensor_list_add(chv_tensor_list *list, const float **dest, int n_dims, int64_t d0, int64_t d1,
-                        const char *fmt, ...) {
+static chv_tensor_spec *add_spec(chv_tensor_list *list, const float **dest, int n_dims, int64_t d0, int64_t d1,
+                                 const char *fmt, va_list ap) {
     if (list->n == list->capacity) {
         int capacity = list->capacity ? 2 * list->capacity : 64;
         chv_tensor_spec *items = realloc(list->items, (size_t)capacity * sizeof *items);
         if (items == NULL)
-            return -1;
+            return NULL;
         list->items = items;
         list->capacity = capacity;
     }
     chv_tensor_spec *spec = &list->items[list->n++];
     memset(spec, 0, sizeof *spec);
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(spec->name, sizeof spec->name, fmt, ap);
-    va_end(ap);
     spec->n_dims = n_dims;
     spec->shape[0] = d0;
     spec->shape[1] = d1;
     spec->dest = dest;
+    return spec;
+}
+
+int chv_tensor_list_add(chv_tensor_list *list, const float **dest, int n_dims, int64_t d0, int64_t d1,
+                        const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    chv_tensor_spec *spec = add_spec(list, dest, n_dims, d0, d1, fmt, ap);
+    va_end(ap);
+    return spec != NULL ? 0 : -1;
+}
+
+int chv_tensor_list_add_matrix(chv_tensor_list *list, const float **dest, int64_t n_out, int64_t n_in,
+                               const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    chv_tensor_spec *spec = add_spec(list, dest, 2, n_out, n_in, fmt, ap);
+    va_end(ap);
+    if (spec == NULL)
+        return -1;
+    spec->matrix = 1;
     return 0;
 }
 
@@ -56,6 +74,7 @@ static void free_workspaces(chv_model *model) {
     for (int t = 0; model->workspaces != NULL && t < model->n_threads; t++) {
         for (int s = 0; s < CHV_SCRATCH_COUNT; s++)
             free(model->workspaces[t].scratch[s]);
+        free(model->workspaces[t].gemm_scratch);
     }
     free(model->workspaces);
     model->workspaces = NULL;
@@ -236,6 +255,25 @@ static int is_ignored_buffer(const char *name) {
     return n >= m && strcmp(name + n - m, suffix) == 0;
 }
 
+/* Records the projection matrices for packing: the specs marked as
+ * matrices, and the output matrix (the embedding table when tied). */
+static int list_matrices(chv_model *model, const chv_tensor_list *expected, chv_error *err) {
+    model->matrices = calloc((size_t)expected->n, sizeof *model->matrices);
+    model->packed_copies = calloc((size_t)expected->n, sizeof *model->packed_copies);
+    if (model->matrices == NULL || model->packed_copies == NULL)
+        return chv_error_set(err, "out of memory");
+    for (int i = 0; i < expected->n; i++) {
+        const chv_tensor_spec *spec = &expected->items[i];
+        if (spec->ignored || !(spec->matrix || spec->dest == model->output_slot))
+            continue;
+        chv_matrix_slot *slot = &model->matrices[model->n_matrices++];
+        slot->dest = spec->dest;
+        slot->n_out = (int)spec->shape[0];
+        slot->n_in = (int)spec->shape[1];
+    }
+    return 0;
+}
+
 /* Checks every stored tensor against the expected list (names, shapes,
  * no duplicates across shards) and binds the expected ones. */
 static int bind_tensors(chv_model *model, const chv_tensor_list *expected, const char *source,
@@ -303,7 +341,7 @@ static int bind_tensors(chv_model *model, const chv_tensor_list *expected, const
             common = (chv_dtype)d;
     }
     snprintf(model->info.dtype, sizeof model->info.dtype, "%s", chv_dtype_name(common));
-    return 0;
+    return list_matrices(model, expected, err);
 }
 
 static int read_model_config(chv_model *model, const char **class_name_out, chv_error *err) {
@@ -409,6 +447,7 @@ chv_model *chv_model_load(const char *dir, chv_error *err) {
     const float **output = NULL;
     char *source = NULL;
     model->weights = model->arch->new_weights(&model->hp, &expected, &output, err);
+    model->output_slot = output;
     int rc = model->weights == NULL ? -1 : open_weight_files(model, &source, err);
     if (rc == 0)
         rc = bind_tensors(model, &expected, source, class_name, err);
@@ -439,6 +478,10 @@ void chv_model_free(chv_model *model) {
     for (int i = 0; i < model->n_converted; i++)
         free(model->converted[i]);
     free(model->converted);
+    for (int i = 0; i < model->n_matrices; i++)
+        free(model->packed_copies[i]);
+    free(model->packed_copies);
+    free(model->matrices);
     for (int f = 0; f < model->n_files; f++)
         chv_st_close(&model->files[f]);
     free(model->files);

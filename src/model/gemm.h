@@ -1,0 +1,51 @@
+/* Matrix products against pre-packed weights, for CPUs with AVX-512.
+ *
+ * A projection computes y = x · wᵀ with w in Hugging Face's Linear layout
+ * [n_out][n_in]. The weights never change, so they are rearranged once into
+ * panels of CHV_GEMM_PANEL output columns: panel p holds, for each input
+ * index k in order, the CHV_GEMM_PANEL weights w[p * CHV_GEMM_PANEL + c][k].
+ * A panel is read front to back by the kernel, and no call re-packs it.
+ * The last panel is padded with zero columns.
+ *
+ * Each output y[r][j] is one chain of fused multiply-adds over k = 0, 1,
+ * ..., n_in - 1, starting from 0. The chain does not depend on the other
+ * rows, on which columns a caller asks for, or on how a caller splits the
+ * work, so a row's result is the same in any batch and with any thread
+ * count.
+ */
+#ifndef CHEVAL_MODEL_GEMM_H
+#define CHEVAL_MODEL_GEMM_H
+
+#include <stddef.h>
+
+#define CHV_GEMM_PANEL 32
+
+/* Floats of the scratch that chv_gemm needs for its packed input rows. */
+#define CHV_GEMM_SCRATCH_FLOATS (256 * 256)
+
+/* 1 when this CPU can run chv_gemm (AVX-512F), else 0. */
+int chv_gemm_supported(void);
+
+/* The number of panels, and of floats, of a packed [n_out][n_in] matrix. */
+int chv_gemm_panels(int n_out);
+size_t chv_gemm_packed_floats(int n_out, int n_in);
+
+/* Packs w [n_out][n_in] into packed, which has room for
+ * chv_gemm_packed_floats(n_out, n_in) floats. Rows from row0 to row1
+ * (exclusive) only, so that callers can pack one matrix in parts; the
+ * padding columns are written with the last row. */
+void chv_gemm_pack_rows(const float *w, int n_out, int n_in, int row0, int row1, float *packed);
+
+/* Copies row `row` of the original [n_out][n_in] matrix out of its packed
+ * form into out[n_in]. */
+void chv_gemm_unpack_row(const float *packed, int n_in, int row, float *out);
+
+/* y[r][j] = sum over k of x[r][k] * w[j][k], for r < n_rows and for the
+ * columns j of panels panel0 to panel1 (exclusive). x is [n_rows][n_in] and
+ * y is [n_rows][n_out], both row-major; other columns of y are not
+ * touched. scratch holds CHV_GEMM_SCRATCH_FLOATS floats, aligned to 64
+ * bytes. Only call it when chv_gemm_supported() is 1. */
+void chv_gemm(const float *x, int n_rows, int n_in, const float *packed, int n_out, int panel0, int panel1, float *y,
+              float *scratch);
+
+#endif

@@ -1,0 +1,123 @@
+/* Packing the projection matrices for chv_gemm (gemm.h), once per model,
+ * at its first forward call.
+ *
+ * Packing waits for the first forward call so that loading a model for
+ * `cheval info` stays a matter of milliseconds. The packed copies replace
+ * the float32 sources instead of adding to them: a converted F16/BF16 copy
+ * is freed, and the pages of a mapped F32 tensor are handed back to the
+ * page cache, so the resident size stays about the size of the weights.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "model/gemm.h"
+#include "model/internal.h"
+
+/* CHEVAL_GEMM=openblas keeps the Linear layout and OpenBLAS, for
+ * comparisons; anything else (or nothing) packs whenever the CPU can. */
+static int packing_wanted(void) {
+    const char *choice = getenv("CHEVAL_GEMM");
+    if (choice != NULL && strcmp(choice, "openblas") == 0)
+        return 0;
+    return chv_gemm_supported();
+}
+
+typedef struct pack_job {
+    chv_model *model;
+    float **copies;
+} pack_job;
+
+/* Gives up the float32 source of a packed matrix: a converted copy is
+ * freed; mapped pages are dropped from this process (the mapping is
+ * private and read-only, so a later read would only fault them in again
+ * from the file). */
+static void release_source(chv_model *model, int matrix, const float *source, size_t n_floats) {
+    int converted = model->matrices[matrix].converted;
+    if (converted >= 0) {
+        free(model->converted[converted]);
+        model->converted[converted] = NULL;
+        return;
+    }
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)source + page - 1) / page * page;
+    uintptr_t end = ((uintptr_t)(source + n_floats)) / page * page;
+    if (end > start)
+        madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
+/* Packs one matrix and releases its source at once, so that the process
+ * never holds both forms of more than one matrix per thread. */
+static void pack_task(void *p, int task, int thread) {
+    (void)thread;
+    const pack_job *job = p;
+    const chv_matrix_slot *slot = &job->model->matrices[task];
+    const float *source = *slot->dest;
+    chv_gemm_pack_rows(source, slot->n_out, slot->n_in, 0, slot->n_out, job->copies[task]);
+    *slot->dest = job->copies[task];
+    release_source(job->model, task, source, (size_t)slot->n_out * (size_t)slot->n_in);
+}
+
+static int ensure_gemm_scratch(chv_model *model, chv_error *err) {
+    for (int t = 0; t < model->n_threads; t++) {
+        chv_workspace *ws = &model->workspaces[t];
+        if (ws->gemm_scratch != NULL)
+            continue;
+        ws->gemm_scratch = aligned_alloc(64, CHV_GEMM_SCRATCH_FLOATS * sizeof(float));
+        if (ws->gemm_scratch == NULL)
+            return chv_error_set(err, "out of memory allocating the matrix-product scratch");
+    }
+    return 0;
+}
+
+int chv_model_pack(chv_model *model, chv_error *err) {
+    if (model->packed)
+        return ensure_gemm_scratch(model, err);
+    if (model->n_matrices == 0 || !packing_wanted())
+        return 0;
+
+    float **copies = model->packed_copies;
+    for (int i = 0; i < model->n_matrices; i++) {
+        const chv_matrix_slot *slot = &model->matrices[i];
+        size_t bytes = chv_gemm_packed_floats(slot->n_out, slot->n_in) * sizeof(float);
+        copies[i] = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (copies[i] == NULL) {
+            for (int j = 0; j <= i; j++) {
+                free(copies[j]);
+                copies[j] = NULL;
+            }
+            return chv_error_set(err, "out of memory packing the weights (%zu MB for one matrix)", bytes >> 20);
+        }
+    }
+    if (ensure_gemm_scratch(model, err) != 0)
+        return -1;
+
+    /* Which matrices are converted copies, found before the tasks start
+     * freeing them. */
+    for (int i = 0; i < model->n_matrices; i++) {
+        chv_matrix_slot *slot = &model->matrices[i];
+        slot->converted = -1;
+        for (int c = 0; c < model->n_converted; c++) {
+            if (model->converted[c] == *slot->dest)
+                slot->converted = c;
+        }
+    }
+
+    pack_job job = {model, copies};
+    chv_pool_run(model->pool, model->n_matrices, pack_task, &job);
+
+    model->output = *model->output_slot;
+    model->packed = 1;
+    return 0;
+}
+
+void chv_embedding_row(const chv_model *model, const float *table, int row, float *out) {
+    int hidden = model->hp.hidden_size;
+    if (model->packed && table == model->output) {
+        chv_gemm_unpack_row(table, hidden, row, out);
+        return;
+    }
+    memcpy(out, table + (size_t)row * (size_t)hidden, (size_t)hidden * sizeof(float));
+}
