@@ -40,10 +40,11 @@ static int skip_without_avx512(const char *test) {
 
 /* Shapes: rows, inputs, outputs. They cover a single row, rows that end
  * in a partial tile of 8, more rows than one row block (256), inputs in
- * one and in several blocks of 256, and outputs that end in a partial
- * panel of 32. */
+ * one and in two blocks of 2048, and outputs that end in a partial panel
+ * of 32. */
 static const int shapes[][3] = {
     {1, 64, 32}, {7, 100, 50}, {8, 256, 64}, {13, 257, 33}, {260, 640, 96}, {300, 1000, 130}, {64, 17, 5},
+    {19, 2100, 40},
 };
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 

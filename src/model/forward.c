@@ -97,12 +97,10 @@ static int check_cache_sharing(const chv_seq *seqs, int n_seqs, chv_error *err) 
 }
 
 /* Token rows per slice. A forward call is cut into slices of whole
- * sequences of about this many rows; each slice runs through every layer on
- * its own. Slices are cut the same way whatever the thread count, so a row
- * is computed the same way with 1 or N threads whenever the call has two
- * slices or more (see run_slices). Large enough that each projection is
- * still an efficient sgemm (hundreds of rows), small enough that two
- * threads share a call of 2048 rows evenly. */
+ * sequences of about this many rows, and each slice runs through every
+ * layer on its own (see build_slices and run_slices). Large enough that
+ * each projection is still an efficient matrix product (hundreds of rows),
+ * small enough that two threads share a call of 2048 rows evenly. */
 #define SLICE_ROWS 256
 
 /* Lays out the rows of seqs[first_seq .. first_seq + n_seqs) as one slice:
@@ -152,13 +150,29 @@ static int build_slices(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *
             return chv_error_set(err, "out of memory");
     }
 
-    int n_slices = 0, first = 0, rows = 0;
+    /* With packed weights a row's result does not depend on its slice, so
+     * the slices can follow the thread count: their number is rounded up to
+     * a multiple of it, and each cut falls at the sequence boundary nearest
+     * to an even share of the rows. Otherwise slices are filled up to
+     * SLICE_ROWS in order, the same way for any thread count. */
+    int balanced = model->packed && model->n_threads > 1;
+    int n_wanted = (n_rows + SLICE_ROWS - 1) / SLICE_ROWS;
+    n_wanted = (n_wanted + model->n_threads - 1) / model->n_threads * model->n_threads;
+
+    int n_slices = 0, first = 0, rows = 0, rows_before = 0;
     int *ints = model->row_ints;
     for (int s = 0; s < n_seqs; s++) {
         rows += seqs[s].n_tokens;
         int last = s + 1 == n_seqs;
-        if (!last && rows + seqs[s + 1].n_tokens <= SLICE_ROWS)
+        if (!last && balanced) {
+            long boundary = (long)n_rows * (n_slices + 1) / n_wanted;
+            long done = rows_before + rows, next = seqs[s + 1].n_tokens;
+            if (done + next <= boundary || boundary - done > done + next - boundary)
+                continue;
+        } else if (!last && rows + seqs[s + 1].n_tokens <= SLICE_ROWS) {
             continue;
+        }
+        rows_before += rows;
         build_slice(model, seqs, first, s + 1 - first, rows, ints, &model->slices[n_slices++]);
         ints += (s + 1 - first) + 2 * rows;
         first = s + 1;

@@ -3,19 +3,22 @@
 #include <immintrin.h>
 #include <string.h>
 
-/* The kernel computes a tile of TILE_ROWS rows by CHV_GEMM_PANEL columns:
- * 16 accumulators of 16 floats, two per row, which leaves registers for the
- * weights and the broadcast inputs. */
+/* Rows of the kernel's tile, which is TILE_ROWS x CHV_GEMM_PANEL outputs
+ * in 16 accumulators of 16 floats. That leaves registers for the weights
+ * and the broadcast inputs. */
 #define TILE_ROWS 8
 
 /* Blocking. One step of the outer loop handles up to ROW_BLOCK rows and
- * K_BLOCK input indices: their inputs are packed into the scratch (256 KiB,
- * resident in L2), and each panel's K_BLOCK x 32 weights (32 KiB) stay in
- * L1 while every tile of the row block passes over them. Results are the
- * same for any blocking, because a tile continues its chain from the
- * values it stored after the previous input block. */
+ * K_BLOCK input indices, and each panel's K_BLOCK x 32 weights (at most
+ * 256 KiB) stay in L2 while every tile of the row block passes over them.
+ * The inputs are read in place: each tile broadcasts from its 8 rows,
+ * which the hardware prefetchers follow. Blocking the inputs for L1 (256
+ * indices) measured slower on the 91M model's shapes, because the outputs
+ * then go through the cache once per block. Results are the same for any
+ * blocking, because a tile continues its chain from the values it stored
+ * after the previous input block. */
 #define ROW_BLOCK 256
-#define K_BLOCK 256
+#define K_BLOCK 2048
 
 #define AVX512 __attribute__((target("avx512f")))
 
@@ -53,30 +56,10 @@ void chv_gemm_unpack_row(const float *packed, int n_in, int row, float *out) {
         out[k] = src[(size_t)k * CHV_GEMM_PANEL];
 }
 
-/* Packs rows [r0, r0 + n_rows) and inputs [k0, k0 + kc) of x for the
- * kernel: tile t holds, for each k, the TILE_ROWS inputs x[r][k] of its
- * rows, side by side. Rows past n_rows are zero. */
-static void pack_inputs(const float *x, int n_in, int n_rows, int k0, int kc, float *scratch) {
-    int n_tiles = (n_rows + TILE_ROWS - 1) / TILE_ROWS;
-    for (int t = 0; t < n_tiles; t++) {
-        float *dst = scratch + (size_t)t * TILE_ROWS * (size_t)kc;
-        for (int i = 0; i < TILE_ROWS; i++) {
-            int r = t * TILE_ROWS + i;
-            if (r >= n_rows) {
-                for (int k = 0; k < kc; k++)
-                    dst[k * TILE_ROWS + i] = 0.0f;
-                continue;
-            }
-            const float *src = x + (size_t)r * (size_t)n_in + k0;
-            for (int k = 0; k < kc; k++)
-                dst[k * TILE_ROWS + i] = src[k];
-        }
-    }
-}
-
-/* c[r][0..31] (rows TILE_ROWS apart by ldc) continues, or with first set
- * starts, the chain c[r][j] += a[k][r] * b[k][j] over k < kc. */
-AVX512 static void kernel_tile(const float *a, const float *b, float *c, size_t ldc, int kc, int first) {
+/* Continues, or with first set starts, the chain c[r][j] += a[r][k] * b[k][j]
+ * over k < kc, for the TILE_ROWS rows r of a and c (lda and ldc floats
+ * apart) and the CHV_GEMM_PANEL columns j of b. */
+AVX512 static void kernel_tile(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first) {
     __m512 c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h, c4l, c4h, c5l, c5h, c6l, c6h, c7l, c7h;
 
 #define LOAD_ROW(r)                                                                                                    \
@@ -97,7 +80,7 @@ AVX512 static void kernel_tile(const float *a, const float *b, float *c, size_t 
         __m512 bh = _mm512_load_ps(b + 16);
         __m512 ak;
 #define FMA_ROW(r)                                                                                                     \
-    ak = _mm512_set1_ps(a[r]);                                                                                         \
+    ak = _mm512_set1_ps(a[(r) * lda]);                                                                                 \
     c##r##l = _mm512_fmadd_ps(ak, bl, c##r##l);                                                                        \
     c##r##h = _mm512_fmadd_ps(ak, bh, c##r##h)
         FMA_ROW(0);
@@ -109,7 +92,7 @@ AVX512 static void kernel_tile(const float *a, const float *b, float *c, size_t 
         FMA_ROW(6);
         FMA_ROW(7);
 #undef FMA_ROW
-        a += TILE_ROWS;
+        a++;
         b += CHV_GEMM_PANEL;
     }
 
@@ -127,14 +110,20 @@ AVX512 static void kernel_tile(const float *a, const float *b, float *c, size_t 
 #undef STORE_ROW
 }
 
-/* A tile at the bottom or right edge of y goes through a full-size copy,
- * so that the kernel never reads or writes outside y. */
-static void edge_tile(const float *a, const float *b, float *y, size_t ldy, int rows, int cols, int kc, int first) {
+/* A tile at the bottom or right edge of y goes through full-size copies of
+ * its inputs (zero past the last row, in scratch) and of its outputs, so
+ * that the kernel never reads or writes outside x or y. */
+static void edge_tile(const float *a, size_t lda, const float *b, float *y, size_t ldy, int rows, int cols, int kc,
+                      int first, float *scratch) {
+    memset(scratch, 0, (size_t)TILE_ROWS * (size_t)kc * sizeof(float));
+    for (int r = 0; r < rows; r++)
+        memcpy(scratch + (size_t)r * (size_t)kc, a + (size_t)r * lda, (size_t)kc * sizeof(float));
+
     float tile[TILE_ROWS * CHV_GEMM_PANEL] __attribute__((aligned(64)));
     memset(tile, 0, sizeof tile);
     for (int r = 0; r < rows && !first; r++)
         memcpy(tile + r * CHV_GEMM_PANEL, y + (size_t)r * ldy, (size_t)cols * sizeof(float));
-    kernel_tile(a, b, tile, CHV_GEMM_PANEL, kc, first);
+    kernel_tile(scratch, (size_t)kc, b, tile, CHV_GEMM_PANEL, kc, first);
     for (int r = 0; r < rows; r++)
         memcpy(y + (size_t)r * ldy, tile + r * CHV_GEMM_PANEL, (size_t)cols * sizeof(float));
 }
@@ -147,7 +136,6 @@ void chv_gemm(const float *x, int n_rows, int n_in, const float *packed, int n_o
 
         for (int k0 = 0; k0 < n_in; k0 += K_BLOCK) {
             int kc = n_in - k0 < K_BLOCK ? n_in - k0 : K_BLOCK;
-            pack_inputs(x + (size_t)r0 * (size_t)n_in, n_in, rows, k0, kc, scratch);
 
             for (int p = panel0; p < panel1; p++) {
                 const float *b = packed + ((size_t)p * (size_t)n_in + (size_t)k0) * CHV_GEMM_PANEL;
@@ -155,13 +143,14 @@ void chv_gemm(const float *x, int n_rows, int n_in, const float *packed, int n_o
                 int cols = n_out - col < CHV_GEMM_PANEL ? n_out - col : CHV_GEMM_PANEL;
 
                 for (int t = 0; t < n_tiles; t++) {
-                    const float *a = scratch + (size_t)t * TILE_ROWS * (size_t)kc;
-                    float *c = y + (size_t)(r0 + t * TILE_ROWS) * (size_t)n_out + col;
+                    int r = r0 + t * TILE_ROWS;
+                    const float *a = x + (size_t)r * (size_t)n_in + k0;
+                    float *c = y + (size_t)r * (size_t)n_out + col;
                     int tile_rows = rows - t * TILE_ROWS < TILE_ROWS ? rows - t * TILE_ROWS : TILE_ROWS;
                     if (tile_rows == TILE_ROWS && cols == CHV_GEMM_PANEL)
-                        kernel_tile(a, b, c, (size_t)n_out, kc, k0 == 0);
+                        kernel_tile(a, (size_t)n_in, b, c, (size_t)n_out, kc, k0 == 0);
                     else
-                        edge_tile(a, b, c, (size_t)n_out, tile_rows, cols, kc, k0 == 0);
+                        edge_tile(a, (size_t)n_in, b, c, (size_t)n_out, tile_rows, cols, kc, k0 == 0, scratch);
                 }
             }
         }

@@ -20,8 +20,9 @@
 
 #define CHV_GEMM_PANEL 32
 
-/* Floats of the scratch that chv_gemm needs for its packed input rows. */
-#define CHV_GEMM_SCRATCH_FLOATS (256 * 256)
+/* Floats of the scratch that chv_gemm needs for the inputs of a partial
+ * tile of rows. */
+#define CHV_GEMM_SCRATCH_FLOATS (8 * 2048)
 
 /* 1 when this CPU can run chv_gemm (AVX-512F), else 0. */
 int chv_gemm_supported(void);

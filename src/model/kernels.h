@@ -1,4 +1,4 @@
-/* Compute kernels shared by the architectures: projections (one sgemm over
+/* Compute kernels shared by the architectures: projections (one product over
  * all packed rows), RMSNorm, rotary embeddings, SwiGLU, the KV store and
  * causal attention. All work in float32 on row-major [rows][width] arrays.
  * A row's result depends only on that row (and, for attention, on its own
@@ -10,9 +10,11 @@
 #include "model/internal.h"
 
 /* y[n_rows][n_out] = x[n_rows][n_in] · w[n_out][n_in]^T (+ bias[n_out] when
- * bias is not NULL). w is in Hugging Face's Linear layout. One sgemm per
- * block of 256 rows; the blocks use the model's pool when the batch is
- * threaded. */
+ * bias is not NULL). Once the model is packed, w is a packed matrix (see
+ * gemm.h) and the pool's threads each take a part of its panels when the
+ * batch is threaded. Otherwise w is in Hugging Face's Linear layout, with
+ * one OpenBLAS sgemm per block of 256 rows, the blocks spread over the
+ * pool when the batch is threaded. */
 void chv_linear(const chv_batch *batch, const float *x, int n_rows, int n_in, const float *w, const float *bias,
                 int n_out, float *y);
 

@@ -55,8 +55,9 @@ void chv_model_free(chv_model *model);
 
 const chv_model_info *chv_model_get_info(const chv_model *model);
 
-/* Sets the number of threads used by the forward pass (OpenBLAS and the
- * model's own kernels). n <= 0 means all cores. */
+/* Sets the number of threads used by the forward pass (the model's own
+ * kernels; OpenBLAS runs inside them, single-threaded). n <= 0 means all
+ * cores. */
 void chv_model_set_threads(chv_model *model, int n);
 
 /* Allocates an empty KV cache for up to capacity positions. */
@@ -101,10 +102,12 @@ typedef struct chv_seq {
     int32_t *argmax;    /* n_targets outputs (the argmax id of each row), or NULL */
 } chv_seq;
 
-/* Runs all sequences as one packed batch: each projection is one sgemm over
- * the token rows of every sequence, and attention is computed per sequence.
- * How sequences are grouped into calls changes results only by OpenBLAS
- * rounding (within 1e-5; docs/model.md explains why). Returns 0,
+/* Runs all sequences as one packed batch: each projection is one matrix
+ * product over the token rows of every sequence, and attention is computed
+ * per sequence. The first call packs the weights (on CPUs with AVX-512).
+ * How sequences are grouped into calls changes no result on CPUs with
+ * AVX-512, and results elsewhere only by OpenBLAS rounding (within 1e-5;
+ * docs/model.md explains why). Returns 0,
  * or -1 with err filled (an id out of range, a position past the maximum,
  * or out of memory). */
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err);

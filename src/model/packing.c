@@ -1,11 +1,11 @@
 /* Packing the projection matrices for chv_gemm (gemm.h), once per model,
- * at its first forward call.
+ * at its first forward call, so that loading a model for `cheval info`
+ * stays a matter of milliseconds.
  *
- * Packing waits for the first forward call so that loading a model for
- * `cheval info` stays a matter of milliseconds. The packed copies replace
- * the float32 sources instead of adding to them: a converted F16/BF16 copy
- * is freed, and the pages of a mapped F32 tensor are handed back to the
- * page cache, so the resident size stays about the size of the weights.
+ * The packed copies replace the float32 sources instead of adding to them.
+ * A converted F16/BF16 copy is freed, and the pages of a mapped F32 tensor
+ * are dropped from the process, so the resident size stays about the size
+ * of the weights.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,8 +16,8 @@
 #include "model/gemm.h"
 #include "model/internal.h"
 
-/* CHEVAL_GEMM=openblas keeps the Linear layout and OpenBLAS, for
- * comparisons; anything else (or nothing) packs whenever the CPU can. */
+/* Returns 1 when the weights should be packed: the CPU runs chv_gemm and
+ * CHEVAL_GEMM is not "openblas", which keeps OpenBLAS for comparisons. */
 static int packing_wanted(void) {
     const char *choice = getenv("CHEVAL_GEMM");
     if (choice != NULL && strcmp(choice, "openblas") == 0)
@@ -30,10 +30,10 @@ typedef struct pack_job {
     float **copies;
 } pack_job;
 
-/* Gives up the float32 source of a packed matrix: a converted copy is
- * freed; mapped pages are dropped from this process (the mapping is
- * private and read-only, so a later read would only fault them in again
- * from the file). */
+/* Releases the float32 source of a packed matrix. A converted copy is
+ * freed. Mapped pages are dropped from the process, which is safe because
+ * the mapping is private and read-only: a later read of a page shared with
+ * a neighbouring tensor faults it in again from the file. */
 static void release_source(chv_model *model, int matrix, const float *source, size_t n_floats) {
     int converted = model->matrices[matrix].converted;
     if (converted >= 0) {

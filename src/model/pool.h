@@ -1,6 +1,7 @@
 /* A small fixed pool of worker threads for the model's own kernels
- * (attention, norms, log-softmax). A run hands out task indices 0..n-1 to
- * the caller's thread and the workers, and returns when all are done. A
+ * (matrix products, attention, norms, log-softmax). A run hands out task
+ * indices 0..n-1 to the caller's thread and the workers, and returns when
+ * all are done. A
  * task's result must not depend on which thread runs it, so that these
  * kernels give the same output for any thread count.
  *
