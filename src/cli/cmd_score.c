@@ -34,7 +34,11 @@ static const char usage[] =
     "                       model_max_length, else 2048)\n"
     "  --rolling-double-bos for {\"text\"} lines, keep the tokenizer's own BOS after\n"
     "                       the conditioning BOS, as lm-eval does\n"
-    "  -h, --help           show this help\n";
+    "  -h, --help           show this help\n"
+    "\n"
+    "environment:\n"
+    "  CHEVAL_GEMM=openblas  multiply with OpenBLAS instead of the packed AVX-512\n"
+    "                       kernel (log-probs then differ in the last bits)\n";
 
 typedef struct input_line {
     int rolling;
