@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/gemm.h"
 #include "model/model.h"
 #include "model/safetensors.h"
 #include "support/testutil.h"
@@ -105,12 +104,6 @@ static void free_golden(golden *g) {
     free(g->seqs);
 }
 
-/* 1 when the model uses the packed matrix product (see gemm.h). */
-static int packed_gemm(void) {
-    const char *choice = getenv("CHEVAL_GEMM");
-    return chv_gemm_supported() && (choice == NULL || strcmp(choice, "openblas") != 0);
-}
-
 static chv_model *load_fixture(const char *name) {
     char dir[256];
     snprintf(dir, sizeof dir, FIXTURES "%s", name);
@@ -137,8 +130,9 @@ static chv_seq next_token_seq(const golden_seq *gs, float *logprobs, uint8_t *is
 /* Scores every golden sequence of fixture `name` and compares each
  * log-prob with the float64 reference; `path` names the matrix-product
  * path in the printed summary. */
-static void check_golden_logprobs(const char *name, const char *path) {
+static void check_golden_logprobs(const char *name) {
     chv_model *model = load_fixture(name);
+    const char *path = chv_model_matmul(model);
     golden g = load_golden(name);
     double max_delta = 0.0;
 
@@ -163,16 +157,34 @@ static void check_golden_logprobs(const char *name, const char *path) {
 }
 
 START_TEST(golden_logprobs_match_reference) {
-    check_golden_logprobs(golden_models[_i], packed_gemm() ? "packed" : "openblas");
+    check_golden_logprobs(golden_models[_i]);
 }
 END_TEST
 
 /* The OpenBLAS path, which CPUs without AVX-512 take, against the same
- * references. The test runs in its own process, so the setting stays
- * there. */
+ * references. The setting is removed again, because the test runner may
+ * run every test in one process (CK_FORK=no). */
 START_TEST(golden_logprobs_match_reference_openblas) {
     setenv("CHEVAL_GEMM", "openblas", 1);
-    check_golden_logprobs(golden_models[_i], "openblas");
+    check_golden_logprobs(golden_models[_i]);
+    unsetenv("CHEVAL_GEMM");
+}
+END_TEST
+
+/* CHEVAL_GEMM accepts "auto" and "openblas"; a typing error stops the
+ * load with a message that names the variable. */
+START_TEST(matmul_setting_is_checked) {
+    chv_error err;
+    setenv("CHEVAL_GEMM", "openblas", 1);
+    chv_model *model = load_fixture("llama-mha");
+    ck_assert_str_eq(chv_model_matmul(model), "openblas");
+    chv_model_free(model);
+
+    setenv("CHEVAL_GEMM", "OpenBLAS", 1);
+    model = chv_model_load(FIXTURES "llama-mha", &err);
+    unsetenv("CHEVAL_GEMM");
+    ck_assert_ptr_null(model);
+    ck_assert_msg(strstr(err.message, "CHEVAL_GEMM is \"OpenBLAS\"") != NULL, "%s", err.message);
 }
 END_TEST
 
@@ -326,7 +338,9 @@ END_TEST
  * around it, by a few float32 ulps of the logits: there packed and alone
  * must agree to 1e-5, relative to the log-prob with a floor of 1.
  * Measured: up to 4e-6 on stories260K-hf and 1.6e-6 on the fixtures. */
-#define PACKING_TOLERANCE (packed_gemm() ? 0.0 : 1e-5)
+static double packing_tolerance(const chv_model *model) {
+    return strcmp(chv_model_matmul(model), "packed") == 0 ? 0.0 : 1e-5;
+}
 
 static double packing_delta(float a, float b) {
     double scale = fabs(a) > 1.0 ? fabs(a) : 1.0;
@@ -357,7 +371,7 @@ START_TEST(packed_batch_matches_alone) {
             double delta = packing_delta(alone[s][i], packed[s][i]);
             if (delta > max_delta)
                 max_delta = delta;
-            ck_assert_msg(delta <= PACKING_TOLERANCE, "%s seq %d row %d: %.9g alone vs %.9g packed", name, s, i,
+            ck_assert_msg(delta <= packing_tolerance(model), "%s seq %d row %d: %.9g alone vs %.9g packed", name, s, i,
                           alone[s][i], packed[s][i]);
         }
     }
@@ -389,7 +403,7 @@ START_TEST(many_rows_and_threads_match) {
         ck_assert_int_eq(chv_model_forward(model, seqs, copies, &err), 0);
         for (int c = 0; c < copies; c++) {
             for (int i = 0; i < per; i++)
-                ck_assert_msg(packing_delta(out[c * per + i], reference[i]) <= PACKING_TOLERANCE,
+                ck_assert_msg(packing_delta(out[c * per + i], reference[i]) <= packing_tolerance(model),
                               "threads %d copy %d row %d", threads, c, i);
         }
         free(out);
@@ -959,7 +973,7 @@ START_TEST(stories260k_packing_agrees) {
             double delta = packing_delta(alone[s][i], packed[s][i]);
             if (delta > max_delta)
                 max_delta = delta;
-            ck_assert_msg(delta <= PACKING_TOLERANCE, "slice %d row %d: %.9g vs %.9g", s, i, alone[s][i],
+            ck_assert_msg(delta <= packing_tolerance(model), "slice %d row %d: %.9g vs %.9g", s, i, alone[s][i],
                           packed[s][i]);
         }
     }
@@ -978,6 +992,7 @@ int main(void) {
     tcase_add_loop_test(tc, golden_argmax_matches_reference, 0, N_GOLDEN);
     tcase_add_loop_test(tc, prefix_cache_matches_one_pass, 0, N_GOLDEN);
     tcase_add_loop_test(tc, packed_batch_matches_alone, 0, N_GOLDEN);
+    tcase_add_test(tc, matmul_setting_is_checked);
     tcase_add_test(tc, shared_prefix_two_continuations);
     tcase_add_test(tc, many_rows_and_threads_match);
     tcase_add_test(tc, threads_give_identical_results);

@@ -183,6 +183,9 @@ START_TEST(failed_task_still_writes_results) {
     ck_assert_msg(message != NULL && strstr(message, "broken.jsonl:2") != NULL, "%s",
                   message ? message : "no failed.broken");
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "sample_data")));
+    const char *matmul = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "matmul"));
+    ck_assert_msg(matmul != NULL && (strcmp(matmul, "packed") == 0 || strcmp(matmul, "openblas") == 0), "matmul %s",
+                  matmul ? matmul : "missing");
     cJSON_Delete(root);
 
     static const char *const files[] = {"results.md", "report.md", "report.html", "results.csv",

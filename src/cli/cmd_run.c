@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "model/model.h"
 #include "report/report.h"
 #include "score/scorer.h"
@@ -68,8 +69,6 @@ static void print_usage(FILE *out) {
             "Exit status: 0 on success, 1 when the evaluation fails, 2 for a usage error.\n");
 }
 
-/* More threads than this is a typing error, not a machine. */
-#define MAX_THREADS 1024
 
 typedef struct run_args {
     const char *model;
@@ -200,8 +199,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
         case OPT_THREADS:
             if (parse_long("--threads", optarg, 1, &value) != 0)
                 return -1;
-            if (value > MAX_THREADS) {
-                fprintf(stderr, "cheval run: --threads takes at most %d, not %ld\n", MAX_THREADS,
+            if (value > CLI_MAX_THREADS) {
+                fprintf(stderr, "cheval run: --threads takes at most %d, not %ld\n", CLI_MAX_THREADS,
                         value);
                 return -1;
             }
@@ -451,8 +450,9 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
     }
 
     const chv_model_info *info = chv_model_get_info(model);
-    chv_log_info("model %s: %s, %lld parameters, %s, max length %ld", name, info->architecture,
-                 (long long)info->n_params, info->dtype, chv_scorer_max_length(scorer));
+    chv_log_info("model %s: %s, %lld parameters, %s, max length %ld, %s matrix products", name,
+                 info->architecture, (long long)info->n_params, info->dtype, chv_scorer_max_length(scorer),
+                 chv_model_matmul(model));
 
     chv_backend backend = {scorer, backend_loglikelihood, backend_rolling, chv_ll_result_free};
     chv_run_options run_options = {
@@ -489,6 +489,7 @@ static int evaluate(const run_args *a, const chv_task_def **tasks, size_t n_task
         .seed = a->seed,
         .sample = a->sample,
         .threads = a->threads > 0 ? a->threads : (int)sysconf(_SC_NPROCESSORS_ONLN),
+        .matmul = chv_model_matmul(model),
         .wikitext_double_bos = a->double_bos,
         .sample_data = sample_data,
         .cheval_version = chv_version(),

@@ -26,7 +26,8 @@ static const char usage[] =
     "options:\n"
     "  --model DIR          Hugging Face model folder (config.json, safetensors,\n"
     "                       tokenizer.json)\n"
-    "  --threads N          threads for the forward pass (default: all cores)\n"
+    "  --threads N          threads for the forward pass, 1 to 1024 (default: all\n"
+    "                       cores)\n"
     "  --add-bos RULE       auto (the tokenizer's post-processor decides), yes or no\n"
     "                       (default: auto)\n"
     "  --max-length N       maximum tokens per forward input (default: the model's\n"
@@ -266,6 +267,10 @@ int cmd_score(int argc, char **argv) {
         case 't':
             if (cli_parse_positive("score", "--threads", optarg, &value) != 0)
                 return CHV_EXIT_USAGE;
+            if (value > CLI_MAX_THREADS) {
+                fprintf(stderr, "cheval score: --threads takes at most %d, not %ld\n", CLI_MAX_THREADS, value);
+                return CHV_EXIT_USAGE;
+            }
             opts.threads = (int)value;
             break;
         case 'b':

@@ -131,10 +131,15 @@ typedef struct chv_matrix_slot {
     int converted; /* index of its float32 copy in model->converted, or -1 when mapped */
 } chv_matrix_slot;
 
-/* Packs every projection matrix for chv_gemm, once, when the CPU runs it
- * (and CHEVAL_GEMM is not "openblas"); later calls only make sure each
- * thread has its chv_gemm scratch. Returns 0, or -1 with err filled when
- * out of memory, leaving the weights as they were. */
+/* Sets model->use_packed from CHEVAL_GEMM: unset, empty or "auto" packs
+ * when the CPU runs chv_gemm, and "openblas" keeps OpenBLAS. Returns 0, or
+ * -1 with err naming any other value. */
+int chv_model_choose_matmul(chv_model *model, chv_error *err);
+
+/* Packs every projection matrix for chv_gemm, once, when use_packed is
+ * set. Later calls only make sure each thread has its chv_gemm scratch.
+ * Returns 0, or -1 with err filled when out of memory, leaving the weights
+ * as they were. */
 int chv_model_pack(chv_model *model, chv_error *err);
 
 /* Copies row `row` of the embedding table into out[hidden_size], whether
@@ -178,6 +183,7 @@ struct chv_model {
      * released. */
     chv_matrix_slot *matrices;
     int n_matrices;
+    int use_packed; /* 1: pack at the first forward call (chv_model_choose_matmul) */
     int packed;     /* 1: the matrices are packed */
     float **packed_copies; /* [n_matrices] */
 

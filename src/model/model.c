@@ -439,7 +439,7 @@ chv_model *chv_model_load(const char *dir, chv_error *err) {
     }
 
     const char *class_name = NULL;
-    if (read_model_config(model, &class_name, err) != 0)
+    if (chv_model_choose_matmul(model, err) != 0 || read_model_config(model, &class_name, err) != 0)
         goto fail;
     fill_info(model);
 

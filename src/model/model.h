@@ -55,6 +55,11 @@ void chv_model_free(chv_model *model);
 
 const chv_model_info *chv_model_get_info(const chv_model *model);
 
+/* Returns how the forward pass multiplies by the weights: "packed" (the
+ * weights packed once, cheval's AVX-512 kernel) or "openblas". It is
+ * decided at load, from the CPU and CHEVAL_GEMM. The string is static. */
+const char *chv_model_matmul(const chv_model *model);
+
 /* Sets the number of threads used by the forward pass (the model's own
  * kernels; OpenBLAS runs inside them, single-threaded). n <= 0 means all
  * cores. */

@@ -16,13 +16,24 @@
 #include "model/gemm.h"
 #include "model/internal.h"
 
-/* Returns 1 when the weights should be packed: the CPU runs chv_gemm and
- * CHEVAL_GEMM is not "openblas", which keeps OpenBLAS for comparisons. */
-static int packing_wanted(void) {
+int chv_model_choose_matmul(chv_model *model, chv_error *err) {
     const char *choice = getenv("CHEVAL_GEMM");
-    if (choice != NULL && strcmp(choice, "openblas") == 0)
+    if (choice == NULL || choice[0] == '\0' || strcmp(choice, "auto") == 0) {
+        model->use_packed = chv_gemm_supported();
         return 0;
-    return chv_gemm_supported();
+    }
+    if (strcmp(choice, "openblas") == 0) {
+        model->use_packed = 0;
+        return 0;
+    }
+    return chv_error_set(err,
+                         "CHEVAL_GEMM is \"%s\", expected \"openblas\" (multiply with OpenBLAS) or \"auto\" "
+                         "(the packed AVX-512 kernel where the CPU has it); unset it for auto",
+                         choice);
+}
+
+const char *chv_model_matmul(const chv_model *model) {
+    return model->use_packed ? "packed" : "openblas";
 }
 
 typedef struct pack_job {
@@ -75,7 +86,7 @@ static int ensure_gemm_scratch(chv_model *model, chv_error *err) {
 int chv_model_pack(chv_model *model, chv_error *err) {
     if (model->packed)
         return ensure_gemm_scratch(model, err);
-    if (model->n_matrices == 0 || !packing_wanted())
+    if (model->n_matrices == 0 || !model->use_packed)
         return 0;
 
     float **copies = model->packed_copies;

@@ -129,6 +129,7 @@ static void add_config(cJSON *root, const chv_run_config *c) {
     cJSON_AddItemToObject(config, "seed", seed_json(c));
     cJSON_AddItemToObject(config, "sample", nullable_long(c->sample));
     cJSON_AddNumberToObject(config, "threads", c->threads);
+    cJSON_AddStringToObject(config, "matmul", c->matmul ? c->matmul : "");
     cJSON_AddStringToObject(config, "cheval_version", c->cheval_version ? c->cheval_version : "");
     cJSON_AddStringToObject(config, "git_hash", c->git_hash ? c->git_hash : "");
     cJSON_AddStringToObject(config, "batch_size", "auto");

@@ -22,6 +22,7 @@ typedef struct chv_run_config {
     uint64_t seed;
     long sample; /* 0: none */
     int threads;
+    const char *matmul; /* "packed" or "openblas" (chv_model_matmul) */
     int wikitext_double_bos;
     int sample_data; /* the data folder is the bundled samples (chv_data_dir_is_samples) */
     const char *cheval_version;
