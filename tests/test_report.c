@@ -161,6 +161,22 @@ START_TEST(breakdowns_arc_hellaswag_blimp) {
 }
 END_TEST
 
+/* BLiMP's two spellings of one field give one key. */
+START_TEST(blimp_field_spellings_merge) {
+    chv_breakdown_spec spec = {.title = "field", .path = "field", .kind = CHV_KEY_BLIMP_FIELD};
+    cJSON *slash = cJSON_Parse("{\"field\": \"syntax/semantics\"}");
+    cJSON *underscore = cJSON_Parse("{\"field\": \"syntax_semantics\"}");
+    char *a = chv_breakdown_key(slash, &spec);
+    char *b = chv_breakdown_key(underscore, &spec);
+    ck_assert_str_eq(a, "syntax_semantics");
+    ck_assert_str_eq(b, "syntax_semantics");
+    free(a);
+    free(b);
+    cJSON_Delete(slash);
+    cJSON_Delete(underscore);
+}
+END_TEST
+
 START_TEST(group_by_adds_breakdown) {
     const char *fields[] = {"activity_label", "no.such.field"};
     chv_run_load_options options = {1, fields, 2, 50};
@@ -482,6 +498,7 @@ static Suite *report_suite(void) {
     tcase_add_test(tc, chance_from_choices_when_absent);
     tcase_add_test(tc, breakdowns_by_topic_sorted_and_flagged);
     tcase_add_test(tc, breakdowns_arc_hellaswag_blimp);
+    tcase_add_test(tc, blimp_field_spellings_merge);
     tcase_add_test(tc, group_by_adds_breakdown);
     tcase_add_test(tc, write_all_markdown_content);
     tcase_add_test(tc, csv_rows_per_task_metric);

@@ -196,6 +196,21 @@ START_TEST(failed_task_still_writes_results) {
     }
     snprintf(args, sizeof args, "%s/run/samples_broken.jsonl", dir);
     ck_assert_msg(!chv_file_exists(args), "%s was written", args);
+
+    /* The reports say, above the numbers, that the data are samples and
+     * that a task failed. */
+    static const char *const reports[] = {"report.md", "report.html"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "%s/run/%s", dir, reports[i]);
+        size_t len;
+        chv_error err;
+        char *text = chv_read_file(args, &len, &err);
+        ck_assert_msg(text != NULL, "%s", err.message);
+        ck_assert_msg(strstr(text, "Warning: sample data.") != NULL, "%s has no sample-data warning", reports[i]);
+        ck_assert_msg(strstr(text, "Warning: 1 task failed") != NULL, "%s has no failed-task warning", reports[i]);
+        ck_assert_msg(strstr(text, "broken.jsonl:2") != NULL, "%s does not give the failure", reports[i]);
+        free(text);
+    }
     free(spec);
     free(data);
     free(dir);

@@ -21,7 +21,7 @@ static const default_spec default_specs[] = {
     {"arithmark", "metadata.topic", "metadata.topic", CHV_KEY_FIELD, NULL},
     {"arithmark", "metadata.difficulty", "metadata.difficulty", CHV_KEY_FIELD, NULL},
     {"arithmark", "metadata.operator_count", "metadata.operator_count", CHV_KEY_FIELD, NULL},
-    {"blimp", "field", "field", CHV_KEY_FIELD, NULL},
+    {"blimp", "field", "field", CHV_KEY_BLIMP_FIELD, NULL},
     {"blimp", "linguistics_term", "linguistics_term", CHV_KEY_FIELD, NULL},
     {"hellaswag", "source (ActivityNet or WikiHow)", "source_id", CHV_KEY_HELLASWAG_SOURCE,
      "not available: the documents carry no source_id (the txt format has none; the official "
@@ -65,7 +65,8 @@ int chv_breakdown_specs_for(const char *task_name, const char *const *group_by,
     for (size_t g = 0; g < n_group_by; g++) {
         int duplicate = 0;
         for (size_t i = 0; i < *n_specs; i++)
-            duplicate |= (*specs)[i].kind == CHV_KEY_FIELD && strcmp((*specs)[i].path, group_by[g]) == 0;
+            duplicate |= ((*specs)[i].kind == CHV_KEY_FIELD || (*specs)[i].kind == CHV_KEY_BLIMP_FIELD) &&
+                         strcmp((*specs)[i].path, group_by[g]) == 0;
         if (!duplicate && append_spec(specs, n_specs, group_by[g], group_by[g], CHV_KEY_FIELD, NULL) < 0)
             return -1;
     }
@@ -86,6 +87,15 @@ char *chv_breakdown_key(const cJSON *doc, const chv_breakdown_spec *spec) {
     char *key = chv_json_key(value);
     if (key == NULL || spec->kind == CHV_KEY_FIELD)
         return key;
+
+    if (spec->kind == CHV_KEY_BLIMP_FIELD) {
+        /* One paradigm of the official data (principle_A_case_2) spells
+         * the field "syntax/semantics" where the others use
+         * "syntax_semantics"; both mean the same field. */
+        for (char *c = key; *c != '\0'; c++)
+            *c = *c == '/' ? '_' : *c;
+        return key;
+    }
 
     if (spec->kind == CHV_KEY_ID_PREFIX) {
         /* "Mercury_7220990" -> "Mercury", "MCAS_2000_4_6" -> "MCAS", and

@@ -23,11 +23,36 @@ static int is_noisy_task(const chv_task *task) {
     return task->sample_len >= 0 && task->sample_len < CHV_NOISY_BELOW;
 }
 
+/* Results from the bundled sample documents, and failed tasks, are stated
+ * above the numbers. */
+static void write_warnings(FILE *out, const chv_run *run) {
+    if (chv_run_is_sample_data(run))
+        fprintf(out, "<p class=\"warning\"><strong>Warning: sample data.</strong> This run read the "
+                     "bundled sample documents (<code>data/samples</code>), not the benchmark files, so its "
+                     "numbers are not benchmark scores.</p>\n");
+
+    const cJSON *failed = chv_run_failed_tasks(run);
+    if (failed == NULL)
+        return;
+    fprintf(out, "<div class=\"warning\"><strong>Warning: %d task%s failed</strong> and %s no results:<ul>\n",
+            cJSON_GetArraySize(failed), cJSON_GetArraySize(failed) == 1 ? "" : "s",
+            cJSON_GetArraySize(failed) == 1 ? "has" : "have");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, failed) {
+        fprintf(out, "<li><code>");
+        chv_html_text(out, item->string);
+        fprintf(out, "</code>: ");
+        chv_html_text(out, cJSON_IsString(item) ? item->valuestring : "(no message)");
+        fprintf(out, "</li>\n");
+    }
+    fprintf(out, "</ul></div>\n");
+}
+
 static void write_meta(FILE *out, const chv_run *run) {
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(run->results_json, "config");
     static const char *const fields[][2] = {
         {"model_num_parameters", "parameters"}, {"model_dtype", "dtype"}, {"limit", "limit"},
-        {"cheval_version", "cheval"}, {"git_hash", "commit"},
+        {"matmul", "matrix products"}, {"cheval_version", "cheval"}, {"git_hash", "commit"},
     };
     fprintf(out, "<ul class=\"meta\">\n");
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -46,6 +71,7 @@ static void write_meta(FILE *out, const chv_run *run) {
         fprintf(out, "</li>\n");
     }
     fprintf(out, "</ul>\n");
+    write_warnings(out, run);
 }
 
 static void write_num_cell(FILE *out, double value) {

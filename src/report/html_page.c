@@ -20,6 +20,8 @@ static const char stylesheet[] =
     ".meta{color:#57606a;font-size:.92em;margin:.2em 0 1em;padding:0;list-style:none}\n"
     ".meta li{display:inline-block;margin-right:1.4em}\n"
     ".note{color:#57606a;font-size:.9em}\n"
+    ".warning{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 12px;"
+    "margin:.6em 0}\n.warning ul{margin:.3em 0}\n"
     ".legend{font-size:.85em;color:#57606a;margin:.2em 0 .6em}\n"
     ".swatch{display:inline-block;width:12px;height:10px;margin:0 4px 0 10px;"
     "vertical-align:middle}\n"

@@ -104,6 +104,30 @@ int chv_report_write_lm_eval_table(FILE *out, const chv_run *run) {
     return 0;
 }
 
+/* Warnings a reader must see before the numbers: results from the bundled
+ * sample documents, and tasks that failed and have no results. */
+static void write_warnings(FILE *out, const chv_run *run) {
+    if (chv_run_is_sample_data(run))
+        fprintf(out, "> **Warning: sample data.** This run read the bundled sample documents "
+                     "(`data/samples`), not the benchmark files, so its numbers are not benchmark "
+                     "scores.\n\n");
+
+    const cJSON *failed = chv_run_failed_tasks(run);
+    if (failed == NULL)
+        return;
+    fprintf(out, "> **Warning: %d task%s failed** and %s no results:\n>\n", cJSON_GetArraySize(failed),
+            cJSON_GetArraySize(failed) == 1 ? "" : "s", cJSON_GetArraySize(failed) == 1 ? "has" : "have");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, failed) {
+        fprintf(out, "> - ");
+        chv_md_cell(out, item->string);
+        fprintf(out, ": ");
+        chv_md_cell(out, cJSON_IsString(item) ? item->valuestring : "(no message)");
+        fprintf(out, "\n");
+    }
+    fputc('\n', out);
+}
+
 static void write_header(FILE *out, const chv_run *run) {
     const cJSON *root = run->results_json;
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(root, "config");
@@ -115,7 +139,7 @@ static void write_header(FILE *out, const chv_run *run) {
     static const char *const fields[][2] = {
         {"model", "model"}, {"model_num_parameters", "parameters"}, {"model_dtype", "dtype"},
         {"max_length", "max length"}, {"bos", "BOS"}, {"limit", "limit"}, {"seed", "seed"},
-        {"cheval_version", "cheval version"}, {"git_hash", "git commit"},
+        {"matmul", "matrix products"}, {"cheval_version", "cheval version"}, {"git_hash", "git commit"},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const cJSON *item = cJSON_GetObjectItemCaseSensitive(config, fields[i][0]);
@@ -134,6 +158,7 @@ static void write_header(FILE *out, const chv_run *run) {
         free(seconds);
     }
     fputc('\n', out);
+    write_warnings(out, run);
 }
 
 /* Task | acc | ± | acc_norm | ± for every task that is not a group member. */

@@ -497,7 +497,8 @@ static int group_by_matched(const chv_run *run, const char *path) {
             continue;
         for (size_t b = 0; b < task->n_breakdowns; b++) {
             const chv_breakdown_spec *spec = &task->breakdowns[b];
-            if (spec->kind != CHV_KEY_FIELD || strcmp(spec->path, path) != 0)
+            int by_field = spec->kind == CHV_KEY_FIELD || spec->kind == CHV_KEY_BLIMP_FIELD;
+            if (!by_field || strcmp(spec->path, path) != 0)
                 continue;
             for (size_t i = 0; i < task->n_samples; i++)
                 if (task->samples[i].keys != NULL && task->samples[i].keys[b] != NULL)
@@ -677,4 +678,14 @@ int chv_run_is_group_member(const chv_run *run, const chv_task *task) {
         }
     }
     return 0;
+}
+
+int chv_run_is_sample_data(const chv_run *run) {
+    const cJSON *config = cJSON_GetObjectItemCaseSensitive(run->results_json, "config");
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "sample_data"));
+}
+
+const cJSON *chv_run_failed_tasks(const chv_run *run) {
+    const cJSON *failed = cJSON_GetObjectItemCaseSensitive(run->results_json, "failed");
+    return cJSON_IsObject(failed) && failed->child != NULL ? failed : NULL;
 }

@@ -49,7 +49,8 @@ typedef struct chv_sample {
 typedef enum {
     CHV_KEY_FIELD,          /* the value at a dotted path in doc */
     CHV_KEY_ID_PREFIX,      /* the part of doc.<path> before the first '_' (ARC exam source) */
-    CHV_KEY_HELLASWAG_SOURCE /* "ActivityNet" or "WikiHow" from doc.source_id */
+    CHV_KEY_HELLASWAG_SOURCE, /* "ActivityNet" or "WikiHow" from doc.source_id */
+    CHV_KEY_BLIMP_FIELD     /* doc.field with '/' read as '_' ("syntax/semantics") */
 } chv_key_kind;
 
 typedef struct chv_breakdown_spec {
@@ -115,6 +116,14 @@ chv_task *chv_run_find_task(const chv_run *run, const char *name);
 
 /* Returns 1 when at least one task of run has a sample log. */
 int chv_run_has_samples(const chv_run *run);
+
+/* Returns 1 when results.json says the run read the bundled sample
+ * documents instead of the benchmark files (config.sample_data). */
+int chv_run_is_sample_data(const chv_run *run);
+
+/* Returns results.json's "failed" object (task name -> error message), or
+ * NULL when every task finished. The run owns it. */
+const cJSON *chv_run_failed_tasks(const chv_run *run);
 
 /* Returns the metric named name, or NULL. */
 const chv_metric *chv_task_metric(const chv_task *task, const char *name);
