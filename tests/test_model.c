@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/gemm.h"
 #include "model/model.h"
 #include "model/safetensors.h"
 #include "support/testutil.h"
@@ -185,6 +186,36 @@ START_TEST(matmul_setting_is_checked) {
     unsetenv("CHEVAL_GEMM");
     ck_assert_ptr_null(model);
     ck_assert_msg(strstr(err.message, "CHEVAL_GEMM is \"OpenBLAS\"") != NULL, "%s", err.message);
+}
+END_TEST
+
+/* The AVX2 kernel computes the same chains as the AVX-512 one, so a model
+ * scores bit-identically on CPUs with either. */
+START_TEST(avx2_and_avx512_kernels_agree) {
+    chv_gemm_limit(CHV_GEMM_AVX2);
+    int have_avx2 = strcmp(chv_gemm_kernel(), "AVX2") == 0;
+    chv_gemm_limit(CHV_GEMM_AVX512);
+    if (strcmp(chv_gemm_kernel(), "AVX-512") != 0 || !have_avx2) {
+        printf("avx2_and_avx512_kernels_agree: skipped, this CPU lacks one of the kernels\n");
+        return;
+    }
+
+    chv_model *model = load_fixture("llama-gqa");
+    golden g = load_golden("llama-gqa");
+    chv_error err;
+    for (int s = 0; s < g.n_seqs; s++) {
+        float wide[64], narrow[64];
+        chv_seq seq = next_token_seq(&g.seqs[s], wide, NULL);
+        ck_assert_int_eq(chv_model_forward(model, &seq, 1, &err), 0);
+
+        chv_gemm_limit(CHV_GEMM_AVX2);
+        seq.logprobs = narrow;
+        ck_assert_int_eq(chv_model_forward(model, &seq, 1, &err), 0);
+        chv_gemm_limit(CHV_GEMM_AVX512);
+        ck_assert_int_eq(memcmp(wide, narrow, (size_t)seq.n_targets * sizeof(float)), 0);
+    }
+    free_golden(&g);
+    chv_model_free(model);
 }
 END_TEST
 
@@ -993,6 +1024,7 @@ int main(void) {
     tcase_add_loop_test(tc, prefix_cache_matches_one_pass, 0, N_GOLDEN);
     tcase_add_loop_test(tc, packed_batch_matches_alone, 0, N_GOLDEN);
     tcase_add_test(tc, matmul_setting_is_checked);
+    tcase_add_test(tc, avx2_and_avx512_kernels_agree);
     tcase_add_test(tc, shared_prefix_two_continuations);
     tcase_add_test(tc, many_rows_and_threads_match);
     tcase_add_test(tc, threads_give_identical_results);

@@ -1,7 +1,8 @@
 /* The packed matrix product (src/model/gemm.h) against a plain C
  * reference: each output must equal, bit for bit, the chain of fmaf over
  * the inputs in order, for shapes with partial tiles, partial panels and
- * several input blocks. Skipped on CPUs without AVX-512. */
+ * several input blocks, with the AVX-512 and the AVX2 kernel. A kernel the
+ * CPU lacks is skipped with a message. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,10 +32,16 @@ static float *scratch_new(void) {
     return scratch;
 }
 
-static int skip_without_avx512(const char *test) {
-    if (chv_gemm_supported())
+static const int levels[] = {CHV_GEMM_AVX512, CHV_GEMM_AVX2};
+static const char *const level_names[] = {"AVX-512", "AVX2"};
+
+/* Limits chv_gemm to kernel level `which` of levels[]. Returns 0, or 1
+ * with a message when the CPU lacks that kernel. */
+static int use_kernel(int which, const char *test) {
+    chv_gemm_limit(levels[which]);
+    if (chv_gemm_supported() && strcmp(chv_gemm_kernel(), level_names[which]) == 0)
         return 0;
-    printf("%s: skipped, this CPU has no AVX-512F\n", test);
+    printf("%s: %s kernel skipped, this CPU lacks it\n", test, level_names[which]);
     return 1;
 }
 
@@ -49,14 +56,15 @@ static const int shapes[][3] = {
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 
 START_TEST(matches_fmaf_chain) {
-    if (skip_without_avx512("matches_fmaf_chain"))
+    int shape = _i / 2;
+    if (use_kernel(_i % 2, "matches_fmaf_chain"))
         return;
-    int n_rows = shapes[_i][0], n_in = shapes[_i][1], n_out = shapes[_i][2];
+    int n_rows = shapes[shape][0], n_in = shapes[shape][1], n_out = shapes[shape][2];
     float *x = malloc((size_t)n_rows * n_in * sizeof(float));
     float *w = malloc((size_t)n_out * n_in * sizeof(float));
     float *y = malloc((size_t)n_rows * n_out * sizeof(float));
-    fill(x, (size_t)n_rows * n_in, 11u + (unsigned)_i);
-    fill(w, (size_t)n_out * n_in, 97u + (unsigned)_i);
+    fill(x, (size_t)n_rows * n_in, 11u + (unsigned)shape);
+    fill(w, (size_t)n_out * n_in, 97u + (unsigned)shape);
     float *packed = packed_copy(w, n_out, n_in);
     float *scratch = scratch_new();
 
@@ -72,8 +80,8 @@ START_TEST(matches_fmaf_chain) {
                 exact += (double)x[(size_t)r * n_in + k] * (double)w[(size_t)j * n_in + k];
             }
             float got = y[(size_t)r * n_out + j];
-            ck_assert_msg(got == chain, "%dx%dx%d: y[%d][%d] = %.9g, fmaf chain %.9g", n_rows, n_in, n_out, r, j,
-                          got, chain);
+            ck_assert_msg(got == chain, "%s %dx%dx%d: y[%d][%d] = %.9g, fmaf chain %.9g", chv_gemm_kernel(), n_rows,
+                          n_in, n_out, r, j, got, chain);
             double err = fabs((double)got - exact);
             worst = err > worst ? err : worst;
         }
@@ -91,7 +99,7 @@ END_TEST
  * no output bit, and columns outside the requested panels are left
  * alone. */
 START_TEST(splits_give_identical_results) {
-    if (skip_without_avx512("splits_give_identical_results"))
+    if (use_kernel(_i, "splits_give_identical_results"))
         return;
     enum { ROWS = 41, IN = 300, OUT = 100 };
     static float x[ROWS * IN], w[OUT * IN], whole[ROWS * OUT], parts[ROWS * OUT], alone[OUT];
@@ -157,8 +165,8 @@ int main(void) {
     Suite *s = suite_create("model_gemm");
     TCase *tc = tcase_create("gemm");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, matches_fmaf_chain, 0, N_SHAPES);
-    tcase_add_test(tc, splits_give_identical_results);
+    tcase_add_loop_test(tc, matches_fmaf_chain, 0, 2 * N_SHAPES);
+    tcase_add_loop_test(tc, splits_give_identical_results, 0, 2);
     tcase_add_test(tc, pack_in_parts_and_unpack_rows);
     suite_add_tcase(s, tc);
 

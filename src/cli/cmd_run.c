@@ -60,7 +60,7 @@ static void print_usage(FILE *out) {
             "  -h, --help           print this help\n"
             "\n"
             "environment:\n"
-            "  CHEVAL_GEMM=openblas  multiply with OpenBLAS instead of the packed AVX-512\n"
+            "  CHEVAL_GEMM=openblas  multiply with OpenBLAS instead of cheval's packed\n"
             "                       kernel (log-probs then differ in the last bits)\n"
             "\n"
             "When a task fails, the tasks that finished are still written, results.json\n"

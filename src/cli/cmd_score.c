@@ -38,7 +38,7 @@ static const char usage[] =
     "  -h, --help           show this help\n"
     "\n"
     "environment:\n"
-    "  CHEVAL_GEMM=openblas  multiply with OpenBLAS instead of the packed AVX-512\n"
+    "  CHEVAL_GEMM=openblas  multiply with OpenBLAS instead of cheval's packed\n"
     "                       kernel (log-probs then differ in the last bits)\n";
 
 typedef struct input_line {

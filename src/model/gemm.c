@@ -3,9 +3,11 @@
 #include <immintrin.h>
 #include <string.h>
 
-/* Rows of the kernel's tile, which is TILE_ROWS x CHV_GEMM_PANEL outputs
- * in 16 accumulators of 16 floats. That leaves registers for the weights
- * and the broadcast inputs. */
+/* Rows of a tile, which is TILE_ROWS x CHV_GEMM_PANEL outputs. The AVX-512
+ * kernel holds a tile in 16 accumulators of 16 floats, which leaves
+ * registers for the weights and the broadcast inputs. The AVX2 kernel,
+ * with half as many and half as wide registers, takes a tile in four
+ * quarters of 4 rows by 16 columns. */
 #define TILE_ROWS 8
 
 /* Blocking. One step of the outer loop handles up to ROW_BLOCK rows and
@@ -21,9 +23,28 @@
 #define K_BLOCK 2048
 
 #define AVX512 __attribute__((target("avx512f")))
+#define AVX2 __attribute__((target("avx2,fma")))
+
+static int max_level = CHV_GEMM_AVX512;
+
+void chv_gemm_limit(int level) {
+    max_level = level;
+}
+
+static int have_avx512(void) {
+    return max_level >= CHV_GEMM_AVX512 && __builtin_cpu_supports("avx512f");
+}
+
+static int have_avx2(void) {
+    return max_level >= CHV_GEMM_AVX2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
 
 int chv_gemm_supported(void) {
-    return __builtin_cpu_supports("avx512f");
+    return have_avx512() || have_avx2();
+}
+
+const char *chv_gemm_kernel(void) {
+    return have_avx512() ? "AVX-512" : have_avx2() ? "AVX2" : "none";
 }
 
 int chv_gemm_panels(int n_out) {
@@ -59,7 +80,9 @@ void chv_gemm_unpack_row(const float *packed, int n_in, int row, float *out) {
 /* Continues, or with first set starts, the chain c[r][j] += a[r][k] * b[k][j]
  * over k < kc, for the TILE_ROWS rows r of a and c (lda and ldc floats
  * apart) and the CHV_GEMM_PANEL columns j of b. */
-AVX512 static void kernel_tile(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first) {
+typedef void (*tile_fn)(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first);
+
+AVX512 static void tile_avx512(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first) {
     __m512 c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h, c4l, c4h, c5l, c5h, c6l, c6h, c7l, c7h;
 
 #define LOAD_ROW(r)                                                                                                    \
@@ -110,11 +133,61 @@ AVX512 static void kernel_tile(const float *a, size_t lda, const float *b, float
 #undef STORE_ROW
 }
 
+/* One quarter of a tile for the AVX2 kernel: 4 rows by 16 columns, in 8
+ * accumulators of 8 floats. b points at the quarter's first column of the
+ * panel, whose rows are CHV_GEMM_PANEL floats apart. */
+AVX2 static void quarter_avx2(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first) {
+    __m256 c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h;
+
+#define LOAD_ROW(r)                                                                                                    \
+    c##r##l = first ? _mm256_setzero_ps() : _mm256_loadu_ps(c + (r) * ldc);                                            \
+    c##r##h = first ? _mm256_setzero_ps() : _mm256_loadu_ps(c + (r) * ldc + 8)
+    LOAD_ROW(0);
+    LOAD_ROW(1);
+    LOAD_ROW(2);
+    LOAD_ROW(3);
+#undef LOAD_ROW
+
+    for (int k = 0; k < kc; k++) {
+        __m256 bl = _mm256_loadu_ps(b);
+        __m256 bh = _mm256_loadu_ps(b + 8);
+        __m256 ak;
+#define FMA_ROW(r)                                                                                                     \
+    ak = _mm256_broadcast_ss(a + (r) * lda);                                                                           \
+    c##r##l = _mm256_fmadd_ps(ak, bl, c##r##l);                                                                        \
+    c##r##h = _mm256_fmadd_ps(ak, bh, c##r##h)
+        FMA_ROW(0);
+        FMA_ROW(1);
+        FMA_ROW(2);
+        FMA_ROW(3);
+#undef FMA_ROW
+        a++;
+        b += CHV_GEMM_PANEL;
+    }
+
+#define STORE_ROW(r)                                                                                                   \
+    _mm256_storeu_ps(c + (r) * ldc, c##r##l);                                                                          \
+    _mm256_storeu_ps(c + (r) * ldc + 8, c##r##h)
+    STORE_ROW(0);
+    STORE_ROW(1);
+    STORE_ROW(2);
+    STORE_ROW(3);
+#undef STORE_ROW
+}
+
+/* The AVX2 tile: the same chains as tile_avx512, one quarter at a time. */
+static void tile_avx2(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first) {
+    for (int rows = 0; rows < TILE_ROWS; rows += 4) {
+        for (int cols = 0; cols < CHV_GEMM_PANEL; cols += 16)
+            quarter_avx2(a + (size_t)rows * lda, lda, b + cols, c + (size_t)rows * ldc + cols, ldc, kc, first);
+    }
+}
+
 /* A tile at the bottom or right edge of y goes through full-size copies of
  * its inputs (zero past the last row, in scratch) and of its outputs, so
  * that the kernel never reads or writes outside x or y. */
-static void edge_tile(const float *a, size_t lda, const float *b, float *y, size_t ldy, int rows, int cols, int kc,
-                      int first, float *scratch) {
+static void edge_tile(tile_fn kernel_tile, const float *a, size_t lda, const float *b, float *y, size_t ldy, int rows,
+                      int cols, int kc, int first, float *scratch) {
     memset(scratch, 0, (size_t)TILE_ROWS * (size_t)kc * sizeof(float));
     for (int r = 0; r < rows; r++)
         memcpy(scratch + (size_t)r * (size_t)kc, a + (size_t)r * lda, (size_t)kc * sizeof(float));
@@ -130,6 +203,7 @@ static void edge_tile(const float *a, size_t lda, const float *b, float *y, size
 
 void chv_gemm(const float *x, int n_rows, int n_in, const float *packed, int n_out, int panel0, int panel1, float *y,
               float *scratch) {
+    tile_fn kernel_tile = have_avx512() ? tile_avx512 : tile_avx2;
     for (int r0 = 0; r0 < n_rows; r0 += ROW_BLOCK) {
         int rows = n_rows - r0 < ROW_BLOCK ? n_rows - r0 : ROW_BLOCK;
         int n_tiles = (rows + TILE_ROWS - 1) / TILE_ROWS;
@@ -150,7 +224,8 @@ void chv_gemm(const float *x, int n_rows, int n_in, const float *packed, int n_o
                     if (tile_rows == TILE_ROWS && cols == CHV_GEMM_PANEL)
                         kernel_tile(a, (size_t)n_in, b, c, (size_t)n_out, kc, k0 == 0);
                     else
-                        edge_tile(a, (size_t)n_in, b, c, (size_t)n_out, tile_rows, cols, kc, k0 == 0, scratch);
+                        edge_tile(kernel_tile, a, (size_t)n_in, b, c, (size_t)n_out, tile_rows, cols, kc, k0 == 0,
+                                  scratch);
                 }
             }
         }

@@ -1,4 +1,5 @@
-/* Matrix products against pre-packed weights, for CPUs with AVX-512.
+/* Matrix products against pre-packed weights, for CPUs with AVX-512 or
+ * AVX2 with FMA.
  *
  * A projection computes y = x · wᵀ with w in Hugging Face's Linear layout
  * [n_out][n_in]. The weights never change, so they are rearranged once into
@@ -24,8 +25,17 @@
  * tile of rows. */
 #define CHV_GEMM_SCRATCH_FLOATS (8 * 2048)
 
-/* 1 when this CPU can run chv_gemm (AVX-512F), else 0. */
+/* 1 when this CPU can run chv_gemm (AVX-512F, or AVX2 with FMA), else 0. */
 int chv_gemm_supported(void);
+
+/* The kernel chv_gemm uses on this CPU: "AVX-512", "AVX2" or "none". Both
+ * kernels compute the same chains, so they give bit-identical results. */
+const char *chv_gemm_kernel(void);
+
+/* Tests only: limits the kernels chv_gemm may pick to level and below
+ * (CHV_GEMM_AVX512, the default, allows both). Not thread-safe. */
+enum { CHV_GEMM_NONE, CHV_GEMM_AVX2, CHV_GEMM_AVX512 };
+void chv_gemm_limit(int level);
 
 /* The number of panels, and of floats, of a packed [n_out][n_in] matrix. */
 int chv_gemm_panels(int n_out);

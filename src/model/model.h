@@ -56,8 +56,9 @@ void chv_model_free(chv_model *model);
 const chv_model_info *chv_model_get_info(const chv_model *model);
 
 /* Returns how the forward pass multiplies by the weights: "packed" (the
- * weights packed once, cheval's AVX-512 kernel) or "openblas". It is
- * decided at load, from the CPU and CHEVAL_GEMM. The string is static. */
+ * weights packed once, cheval's AVX-512 or AVX2 kernel, which give the same
+ * results) or "openblas". It is decided at load, from the CPU and
+ * CHEVAL_GEMM. The string is static. */
 const char *chv_model_matmul(const chv_model *model);
 
 /* Sets the number of threads used by the forward pass (the model's own
@@ -109,10 +110,10 @@ typedef struct chv_seq {
 
 /* Runs all sequences as one packed batch: each projection is one matrix
  * product over the token rows of every sequence, and attention is computed
- * per sequence. The first call packs the weights (on CPUs with AVX-512).
- * How sequences are grouped into calls changes no result on CPUs with
- * AVX-512, and results elsewhere only by OpenBLAS rounding (within 1e-5;
- * docs/model.md explains why). Returns 0,
+ * per sequence. The first call packs the weights (with the packed path of
+ * chv_model_matmul). How sequences are grouped into calls changes no
+ * result on the packed path, and on the OpenBLAS path results only by
+ * OpenBLAS rounding (within 1e-5; docs/model.md explains why). Returns 0,
  * or -1 with err filled (an id out of range, a position past the maximum,
  * or out of memory). */
 int chv_model_forward(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *err);

@@ -28,7 +28,7 @@ int chv_model_choose_matmul(chv_model *model, chv_error *err) {
     }
     return chv_error_set(err,
                          "CHEVAL_GEMM is \"%s\", expected \"openblas\" (multiply with OpenBLAS) or \"auto\" "
-                         "(the packed AVX-512 kernel where the CPU has it); unset it for auto",
+                         "(cheval's packed kernel where the CPU has AVX-512 or AVX2); unset it for auto",
                          choice);
 }
 
