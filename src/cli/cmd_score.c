@@ -35,6 +35,8 @@ static const char usage[] =
     "                       model_max_length, else 2048)\n"
     "  --rolling-double-bos for {\"text\"} lines, keep the tokenizer's own BOS after\n"
     "                       the conditioning BOS, as lm-eval does\n"
+    "  -q, --quiet          no log lines but warnings and errors\n"
+    "  -v, --verbose        debug log lines\n"
     "  -h, --help           show this help\n"
     "\n"
     "environment:\n"
@@ -250,6 +252,8 @@ int cmd_score(int argc, char **argv) {
         {"add-bos", required_argument, NULL, 'b'},
         {"max-length", required_argument, NULL, 'l'},
         {"rolling-double-bos", no_argument, NULL, 'd'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -259,7 +263,7 @@ int cmd_score(int argc, char **argv) {
     long value;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hqv", options, NULL)) != -1) {
         switch (c) {
         case 'm':
             model_dir = optarg;
@@ -284,6 +288,12 @@ int cmd_score(int argc, char **argv) {
             break;
         case 'd':
             opts.rolling_double_bos = 1;
+            break;
+        case 'q':
+            chv_log_set_level(CHV_LOG_WARN);
+            break;
+        case 'v':
+            chv_log_set_level(CHV_LOG_DEBUG);
             break;
         case 'h':
             fputs(usage, stdout);
