@@ -1,7 +1,12 @@
 #include "model/gemm.h"
 
-#include <immintrin.h>
+#include <math.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CHV_HAVE_X86 1
+#include <immintrin.h>
+#endif
 
 /* Rows of a tile, which is TILE_ROWS x CHV_GEMM_PANEL outputs. The AVX-512
  * kernel holds a tile in 16 accumulators of 16 floats, which leaves
@@ -22,9 +27,6 @@
 #define ROW_BLOCK 256
 #define K_BLOCK 2048
 
-#define AVX512 __attribute__((target("avx512f")))
-#define AVX2 __attribute__((target("avx2,fma")))
-
 static int max_level = CHV_GEMM_AVX512;
 
 void chv_gemm_limit(int level) {
@@ -32,11 +34,19 @@ void chv_gemm_limit(int level) {
 }
 
 static int have_avx512(void) {
+#ifdef CHV_HAVE_X86
     return max_level >= CHV_GEMM_AVX512 && __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
 }
 
 static int have_avx2(void) {
+#ifdef CHV_HAVE_X86
     return max_level >= CHV_GEMM_AVX2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
 }
 
 int chv_gemm_supported(void) {
@@ -44,7 +54,7 @@ int chv_gemm_supported(void) {
 }
 
 const char *chv_gemm_kernel(void) {
-    return have_avx512() ? "AVX-512" : have_avx2() ? "AVX2" : "none";
+    return have_avx512() ? "AVX-512" : have_avx2() ? "AVX2" : "portable";
 }
 
 int chv_gemm_panels(int n_out) {
@@ -81,6 +91,23 @@ void chv_gemm_unpack_row(const float *packed, int n_in, int row, float *out) {
  * over k < kc, for the TILE_ROWS rows r of a and c (lda and ldc floats
  * apart) and the CHV_GEMM_PANEL columns j of b. */
 typedef void (*tile_fn)(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first);
+
+/* The tile in plain C, one fmaf chain per output: the same results as the
+ * vector kernels, slowly. It runs on CPUs that have neither. */
+static void tile_portable(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first) {
+    for (int r = 0; r < TILE_ROWS; r++) {
+        for (int j = 0; j < CHV_GEMM_PANEL; j++) {
+            float sum = first ? 0.0f : c[(size_t)r * ldc + (size_t)j];
+            for (int k = 0; k < kc; k++)
+                sum = fmaf(a[(size_t)r * lda + (size_t)k], b[(size_t)k * CHV_GEMM_PANEL + (size_t)j], sum);
+            c[(size_t)r * ldc + (size_t)j] = sum;
+        }
+    }
+}
+
+#ifdef CHV_HAVE_X86
+#define AVX512 __attribute__((target("avx512f")))
+#define AVX2 __attribute__((target("avx2,fma")))
 
 AVX512 static void tile_avx512(const float *a, size_t lda, const float *b, float *c, size_t ldc, int kc, int first) {
     __m512 c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h, c4l, c4h, c5l, c5h, c6l, c6h, c7l, c7h;
@@ -182,6 +209,7 @@ static void tile_avx2(const float *a, size_t lda, const float *b, float *c, size
             quarter_avx2(a + (size_t)rows * lda, lda, b + cols, c + (size_t)rows * ldc + cols, ldc, kc, first);
     }
 }
+#endif
 
 /* A tile at the bottom or right edge of y goes through full-size copies of
  * its inputs (zero past the last row, in scratch) and of its outputs, so
@@ -203,7 +231,13 @@ static void edge_tile(tile_fn kernel_tile, const float *a, size_t lda, const flo
 
 void chv_gemm(const float *x, int n_rows, int n_in, const float *packed, int n_out, int panel0, int panel1, float *y,
               float *scratch) {
-    tile_fn kernel_tile = have_avx512() ? tile_avx512 : tile_avx2;
+    tile_fn kernel_tile = tile_portable;
+#ifdef CHV_HAVE_X86
+    if (have_avx512())
+        kernel_tile = tile_avx512;
+    else if (have_avx2())
+        kernel_tile = tile_avx2;
+#endif
     for (int r0 = 0; r0 < n_rows; r0 += ROW_BLOCK) {
         int rows = n_rows - r0 < ROW_BLOCK ? n_rows - r0 : ROW_BLOCK;
         int n_tiles = (rows + TILE_ROWS - 1) / TILE_ROWS;

@@ -25,15 +25,18 @@
  * tile of rows. */
 #define CHV_GEMM_SCRATCH_FLOATS (8 * 2048)
 
-/* 1 when this CPU can run chv_gemm (AVX-512F, or AVX2 with FMA), else 0. */
+/* 1 when this CPU has a fast kernel for chv_gemm (AVX-512F, or AVX2 with
+ * FMA), else 0. */
 int chv_gemm_supported(void);
 
-/* The kernel chv_gemm uses on this CPU: "AVX-512", "AVX2" or "none". Both
- * kernels compute the same chains, so they give bit-identical results. */
+/* The kernel chv_gemm uses on this CPU: "AVX-512", "AVX2" or "portable"
+ * (plain C, slow). All compute the same chains, so they give bit-identical
+ * results. */
 const char *chv_gemm_kernel(void);
 
 /* Tests only: limits the kernels chv_gemm may pick to level and below
- * (CHV_GEMM_AVX512, the default, allows both). Not thread-safe. */
+ * (CHV_GEMM_AVX512, the default, allows all; CHV_GEMM_NONE leaves the
+ * portable one). Not thread-safe. */
 enum { CHV_GEMM_NONE, CHV_GEMM_AVX2, CHV_GEMM_AVX512 };
 void chv_gemm_limit(int level);
 
@@ -55,7 +58,8 @@ void chv_gemm_unpack_row(const float *packed, int n_in, int row, float *out);
  * columns j of panels panel0 to panel1 (exclusive). x is [n_rows][n_in] and
  * y is [n_rows][n_out], both row-major; other columns of y are not
  * touched. scratch holds CHV_GEMM_SCRATCH_FLOATS floats, aligned to 64
- * bytes. Only call it when chv_gemm_supported() is 1. */
+ * bytes. Without a fast kernel (chv_gemm_supported() is 0) it still gives
+ * the same results, through the portable kernel. */
 void chv_gemm(const float *x, int n_rows, int n_in, const float *packed, int n_out, int panel0, int panel1, float *y,
               float *scratch);
 
