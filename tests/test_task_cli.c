@@ -209,6 +209,7 @@ START_TEST(failed_task_still_writes_results) {
         ck_assert_msg(strstr(text, "Warning: sample data.") != NULL, "%s has no sample-data warning", reports[i]);
         ck_assert_msg(strstr(text, "Warning: 1 task failed") != NULL, "%s has no failed-task warning", reports[i]);
         ck_assert_msg(strstr(text, "broken.jsonl:2") != NULL, "%s does not give the failure", reports[i]);
+        ck_assert_msg(strstr(text, "broken: broken") == NULL, "%s names the task twice", reports[i]);
         free(text);
     }
     free(spec);

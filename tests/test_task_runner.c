@@ -318,6 +318,39 @@ START_TEST(unknown_task_suggestions) {
 }
 END_TEST
 
+/* A subtask run without the rest of its group has no group row, so its
+ * alias is not indented, as lm-eval prints a task run on its own. */
+START_TEST(subtask_alone_is_not_indented) {
+    const char spec[] = "{\"task\": \"pairs\", \"version\": \"2.0\", \"file\": \"pairs/{subtask}.jsonl\","
+                        " \"subtasks\": [\"one\", \"two\"], \"context\": \"\","
+                        " \"choices\": [\"{good}\", \"{bad}\"], \"gold\": \"0\", \"metrics\": [\"acc\"]}";
+    chv_error err;
+    ck_assert_int_eq(chv_registry_add_spec(registry, spec, "pairs.json", 0, &err), 0);
+    write_under(data_dir, "pairs/one.jsonl", "{\"good\":\"a\",\"bad\":\"bb\"}\n");
+
+    char *out_dir = test_make_temp_dir("cheval-results");
+    chv_run_options options = {.data_dir = data_dir, .samples_dir = out_dir};
+    chv_run_result run;
+    ck_assert_msg(run_list("pairs_one", &options, &run, &err) == 0, "%s", err.message);
+    ck_assert_uint_eq(run.n_groups, 0);
+
+    chv_run_config config = {.model = "/m/tiny", .model_name = "tiny", .cheval_version = "0.1.0",
+                             .git_hash = "abc", .date = "2026-01-01T00:00:00Z", .seconds = 1.5};
+    ck_assert_int_eq(chv_results_write(&run, &config, out_dir, &err), 0);
+    char *path = chv_path_join(out_dir, "results.json");
+    size_t len;
+    char *text = chv_read_file(path, &len, &err);
+    cJSON *root = cJSON_Parse(text);
+    cJSON *one = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "results"), "pairs_one");
+    ck_assert_str_eq(cJSON_GetObjectItem(one, "alias")->valuestring, "pairs_one");
+    cJSON_Delete(root);
+    free(text);
+    free(path);
+    chv_run_result_free(&run);
+    free(out_dir);
+}
+END_TEST
+
 START_TEST(group_pooled_and_outputs) {
     /* A two-subtask group; each subtask has 3 documents. */
     const char spec[] = "{\"task\": \"pairs\", \"version\": \"2.0\", \"file\": \"pairs/{subtask}.jsonl\","
@@ -518,6 +551,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, limit_and_seeded_sample);
     tcase_add_test(tc, task_file_override_and_missing_file);
     tcase_add_test(tc, group_pooled_and_outputs);
+    tcase_add_test(tc, subtask_alone_is_not_indented);
     tcase_add_test(tc, rolling_perplexities);
     tcase_add_test(tc, task_list_resolution);
     tcase_add_test(tc, failed_task_keeps_finished_ones);

@@ -209,8 +209,10 @@ static void *llama_new_weights(const chv_hparams *hp, chv_tensor_list *expected,
         llama_layer *l = &w->layers[i];
         rc |= chv_tensor_list_add(expected, &l->attn_norm, 1, hidden, 0, "model.layers.%d.input_layernorm.weight", i);
         rc |= chv_tensor_list_add_matrix(expected, &l->wq, q_dim, hidden, "model.layers.%d.self_attn.q_proj.weight", i);
-        rc |= chv_tensor_list_add_matrix(expected, &l->wk, kv_dim, hidden, "model.layers.%d.self_attn.k_proj.weight", i);
-        rc |= chv_tensor_list_add_matrix(expected, &l->wv, kv_dim, hidden, "model.layers.%d.self_attn.v_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->wk, kv_dim, hidden,
+                                         "model.layers.%d.self_attn.k_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->wv, kv_dim, hidden,
+                                         "model.layers.%d.self_attn.v_proj.weight", i);
         rc |= chv_tensor_list_add_matrix(expected, &l->wo, hidden, q_dim, "model.layers.%d.self_attn.o_proj.weight", i);
         if (hp->qkv_bias) {
             rc |= chv_tensor_list_add(expected, &l->bq, 1, q_dim, 0, "model.layers.%d.self_attn.q_proj.bias", i);
@@ -221,9 +223,11 @@ static void *llama_new_weights(const chv_hparams *hp, chv_tensor_list *expected,
             rc |= chv_tensor_list_add(expected, &l->bo, 1, hidden, 0, "model.layers.%d.self_attn.o_proj.bias", i);
         rc |= chv_tensor_list_add(expected, &l->ffn_norm, 1, hidden, 0,
                                   "model.layers.%d.post_attention_layernorm.weight", i);
-        rc |= chv_tensor_list_add_matrix(expected, &l->w_gate, inter, hidden, "model.layers.%d.mlp.gate_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->w_gate, inter, hidden,
+                                         "model.layers.%d.mlp.gate_proj.weight", i);
         rc |= chv_tensor_list_add_matrix(expected, &l->w_up, inter, hidden, "model.layers.%d.mlp.up_proj.weight", i);
-        rc |= chv_tensor_list_add_matrix(expected, &l->w_down, hidden, inter, "model.layers.%d.mlp.down_proj.weight", i);
+        rc |= chv_tensor_list_add_matrix(expected, &l->w_down, hidden, inter,
+                                         "model.layers.%d.mlp.down_proj.weight", i);
         if (hp->mlp_bias) {
             rc |= chv_tensor_list_add(expected, &l->b_gate, 1, inter, 0, "model.layers.%d.mlp.gate_proj.bias", i);
             rc |= chv_tensor_list_add(expected, &l->b_up, 1, inter, 0, "model.layers.%d.mlp.up_proj.bias", i);

@@ -15,6 +15,8 @@
 
 #include "model/gemm.h"
 #include "model/internal.h"
+#include "util/log.h"
+#include "util/progress.h"
 
 int chv_model_choose_matmul(chv_model *model, chv_error *err) {
     const char *choice = getenv("CHEVAL_GEMM");
@@ -116,8 +118,14 @@ int chv_model_pack(chv_model *model, chv_error *err) {
         }
     }
 
+    size_t total = 0;
+    for (int i = 0; i < model->n_matrices; i++)
+        total += chv_gemm_packed_floats(model->matrices[i].n_out, model->matrices[i].n_in) * sizeof(float);
+    double start = chv_now();
     pack_job job = {model, copies};
     chv_pool_run(model->pool, model->n_matrices, pack_task, &job);
+    chv_log_debug("packed %d weight matrices (%zu MB) in %.2f s for the %s kernel", model->n_matrices, total >> 20,
+                  chv_now() - start, chv_gemm_kernel());
 
     model->output = *model->output_slot;
     model->packed = 1;

@@ -27,9 +27,9 @@ static int is_noisy_task(const chv_task *task) {
  * above the numbers. */
 static void write_warnings(FILE *out, const chv_run *run) {
     if (chv_run_is_sample_data(run))
-        fprintf(out, "<p class=\"warning\"><strong>Warning: sample data.</strong> This run read the "
-                     "bundled sample documents (<code>data/samples</code>), not the benchmark files, so its "
-                     "numbers are not benchmark scores.</p>\n");
+        fprintf(out, "<p class=\"warning\"><strong>Warning: sample data.</strong> This run read cheval's "
+                     "bundled sample documents, not the benchmark files, so its numbers are not benchmark "
+                     "scores.</p>\n");
 
     const cJSON *failed = chv_run_failed_tasks(run);
     if (failed == NULL)
@@ -42,7 +42,7 @@ static void write_warnings(FILE *out, const chv_run *run) {
         fprintf(out, "<li><code>");
         chv_html_text(out, item->string);
         fprintf(out, "</code>: ");
-        chv_html_text(out, cJSON_IsString(item) ? item->valuestring : "(no message)");
+        chv_html_text(out, chv_run_failure_message(item));
         fprintf(out, "</li>\n");
     }
     fprintf(out, "</ul></div>\n");
@@ -51,8 +51,10 @@ static void write_warnings(FILE *out, const chv_run *run) {
 static void write_meta(FILE *out, const chv_run *run) {
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(run->results_json, "config");
     static const char *const fields[][2] = {
-        {"model_num_parameters", "parameters"}, {"model_dtype", "dtype"}, {"limit", "limit"},
-        {"matmul", "matrix products"}, {"cheval_version", "cheval"}, {"git_hash", "commit"},
+        {"model", "model"},     {"model_num_parameters", "parameters"}, {"model_dtype", "dtype"},
+        {"max_length", "max length"}, {"bos", "BOS"},                {"limit", "limit"},
+        {"seed", "seed"},       {"matmul", "matrix products"},          {"cheval_version", "cheval"},
+        {"git_hash", "commit"},
     };
     fprintf(out, "<ul class=\"meta\">\n");
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -69,6 +71,14 @@ static void write_meta(FILE *out, const chv_run *run) {
         fprintf(out, "<li>date: ");
         chv_html_text(out, date->valuestring);
         fprintf(out, "</li>\n");
+    }
+    const cJSON *elapsed = cJSON_GetObjectItemCaseSensitive(run->results_json, "total_evaluation_time_seconds");
+    char *seconds = chv_json_key(elapsed);
+    if (seconds != NULL) {
+        fprintf(out, "<li>evaluation time: ");
+        chv_html_text(out, seconds);
+        fprintf(out, " s</li>\n");
+        free(seconds);
     }
     fprintf(out, "</ul>\n");
     write_warnings(out, run);

@@ -108,9 +108,8 @@ int chv_report_write_lm_eval_table(FILE *out, const chv_run *run) {
  * sample documents, and tasks that failed and have no results. */
 static void write_warnings(FILE *out, const chv_run *run) {
     if (chv_run_is_sample_data(run))
-        fprintf(out, "> **Warning: sample data.** This run read the bundled sample documents "
-                     "(`data/samples`), not the benchmark files, so its numbers are not benchmark "
-                     "scores.\n\n");
+        fprintf(out, "> **Warning: sample data.** This run read cheval's bundled sample documents, not "
+                     "the benchmark files, so its numbers are not benchmark scores.\n\n");
 
     const cJSON *failed = chv_run_failed_tasks(run);
     if (failed == NULL)
@@ -122,7 +121,7 @@ static void write_warnings(FILE *out, const chv_run *run) {
         fprintf(out, "> - ");
         chv_md_cell(out, item->string);
         fprintf(out, ": ");
-        chv_md_cell(out, cJSON_IsString(item) ? item->valuestring : "(no message)");
+        chv_md_cell(out, chv_run_failure_message(item));
         fprintf(out, "\n");
     }
     fputc('\n', out);

@@ -689,3 +689,13 @@ const cJSON *chv_run_failed_tasks(const chv_run *run) {
     const cJSON *failed = cJSON_GetObjectItemCaseSensitive(run->results_json, "failed");
     return cJSON_IsObject(failed) && failed->child != NULL ? failed : NULL;
 }
+
+const char *chv_run_failure_message(const cJSON *entry) {
+    if (!cJSON_IsString(entry))
+        return "(no message)";
+    const char *message = entry->valuestring;
+    size_t n = entry->string != NULL ? strlen(entry->string) : 0;
+    if (n > 0 && strncmp(message, entry->string, n) == 0 && message[n] == ':' && message[n + 1] == ' ')
+        return message + n + 2;
+    return message;
+}

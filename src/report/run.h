@@ -125,6 +125,11 @@ int chv_run_is_sample_data(const chv_run *run);
  * NULL when every task finished. The run owns it. */
 const cJSON *chv_run_failed_tasks(const chv_run *run);
 
+/* Returns the message of one entry of chv_run_failed_tasks without the
+ * leading "<task>: " that the runner puts before it, so that a report can
+ * print the task name once. */
+const char *chv_run_failure_message(const cJSON *entry);
+
 /* Returns the metric named name, or NULL. */
 const chv_metric *chv_task_metric(const chv_task *task, const char *name);
 

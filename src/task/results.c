@@ -13,9 +13,14 @@ static const char *output_type_name(const chv_task_def *task) {
                                                          : "multiple_choice";
 }
 
-/* A subtask's alias is indented under its group, as lm-eval prints it. */
-static void alias(const chv_task_def *task, char *out, size_t n) {
-    snprintf(out, n, "%s%s", task->group ? " - " : "", task->name);
+/* A subtask's alias is indented under its group when the group is
+ * reported, as lm-eval prints it. A subtask run without its whole group
+ * has no group row to sit under, so it is not indented. */
+static void alias(const chv_run_result *run, size_t index, char *out, size_t n) {
+    int grouped = 0;
+    for (size_t g = 0; g < run->n_groups; g++)
+        grouped |= index >= run->groups[g].first_task && index < run->groups[g].first_task + run->groups[g].n_subtasks;
+    snprintf(out, n, "%s%s", grouped ? " - " : "", run->tasks[index].task->name);
 }
 
 static void add_metric_keys(cJSON *obj, const chv_metric_value *m) {
@@ -37,13 +42,14 @@ static cJSON *seed_json(const chv_run_config *config) {
     return config->have_seed ? cJSON_CreateNumber((double)config->seed) : cJSON_CreateNull();
 }
 
-static void add_task_sections(cJSON *root, const chv_task_result *r, const chv_run_config *config) {
+static void add_task_sections(cJSON *root, const chv_run_result *run, size_t index, const chv_run_config *config) {
+    const chv_task_result *r = &run->tasks[index];
     const chv_task_def *task = r->task;
     char name[256];
 
     cJSON *results = cJSON_GetObjectItem(root, "results");
     cJSON *entry = cJSON_AddObjectToObject(results, task->name);
-    alias(task, name, sizeof name);
+    alias(run, index, name, sizeof name);
     cJSON_AddStringToObject(entry, "alias", name);
     for (size_t m = 0; m < r->n_metrics; m++)
         add_metric_keys(entry, &r->metrics[m]);
@@ -146,7 +152,7 @@ cJSON *chv_results_json(const chv_run_result *run, const chv_run_config *config)
         cJSON_AddObjectToObject(root, sections[i]);
 
     for (size_t i = 0; i < run->n_tasks; i++)
-        add_task_sections(root, &run->tasks[i], config);
+        add_task_sections(root, run, i, config);
     for (size_t i = 0; i < run->n_groups; i++)
         add_group_sections(root, run, &run->groups[i]);
 
@@ -296,7 +302,7 @@ char *chv_results_markdown(const chv_run_result *run) {
                                 &run->groups[g].acc, 1);
         }
         char name[256];
-        alias(run->tasks[i].task, name, sizeof name);
+        alias(run, i, name, sizeof name);
         add_metric_rows(&tasks, name, run->tasks[i].task->version, run->tasks[i].metrics,
                         run->tasks[i].n_metrics);
     }
