@@ -192,13 +192,26 @@ static void check_documents(const chv_task *a, const chv_task *b, difference_lis
     }
 }
 
+/* Reports a task that has results in one run only, and why when the
+ * other run lists it as failed. */
+static void add_missing_task(const chv_run *other, const char *other_name, const char *name, const char *where,
+                             difference_list *issues) {
+    const cJSON *failed = chv_run_failed_tasks(other);
+    const cJSON *entry = failed != NULL ? cJSON_GetObjectItemCaseSensitive(failed, name) : NULL;
+    if (entry != NULL)
+        difference_add(issues, name, "task", NULL, NULL, "%s: only in the %s run; it failed in the %s run: %s", name,
+                       where, other_name, chv_run_failure_message(entry));
+    else
+        difference_add(issues, name, "task", NULL, NULL, "%s: only in the %s run", name, where);
+}
+
 /* Collects every difference that makes the runs not comparable. */
 static void find_mismatches(const chv_run *base, const chv_run *cand, difference_list *issues) {
     for (size_t t = 0; t < base->n_tasks; t++) {
         const chv_task *a = &base->tasks[t];
         const chv_task *b = chv_run_find_task(cand, a->name);
         if (b == NULL) {
-            difference_add(issues, a->name, "task", NULL, NULL, "%s: only in the base run", a->name);
+            add_missing_task(cand, "candidate", a->name, "base", issues);
             continue;
         }
         compare_value(task_section(base, "versions", a->name),
@@ -216,8 +229,7 @@ static void find_mismatches(const chv_run *base, const chv_run *cand, difference
     }
     for (size_t t = 0; t < cand->n_tasks; t++)
         if (chv_run_find_task(base, cand->tasks[t].name) == NULL)
-            difference_add(issues, cand->tasks[t].name, "task", NULL, NULL,
-                           "%s: only in the candidate run", cand->tasks[t].name);
+            add_missing_task(base, "base", cand->tasks[t].name, "candidate", issues);
 }
 
 /* ---- scoring settings ---- */
