@@ -589,6 +589,9 @@ START_TEST(info_prints_json) {
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(json, "model_max_length")));
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(json, "sliding_window")));
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(json, "tied_embeddings")));
+    const char *matmul = cJSON_GetStringValue(cJSON_GetObjectItem(json, "matmul"));
+    ck_assert_msg(matmul != NULL && (strcmp(matmul, "packed") == 0 || strcmp(matmul, "openblas") == 0), "matmul %s",
+                  matmul ? matmul : "missing");
     ck_assert_int_eq(cJSON_GetObjectItem(json, "eos_token_id")->valueint, 2);
     cJSON_Delete(json);
     test_output_free(&out);

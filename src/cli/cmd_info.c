@@ -23,7 +23,7 @@ static void print_help(void) {
            "                max_position_embeddings, model_max_length, bos_token_id,\n"
            "                eos_token_id, n_layers, n_heads, n_kv_heads, head_dim,\n"
            "                hidden_size, intermediate_size, vocab_size, tied_embeddings,\n"
-           "                sliding_window (absent values are null)\n"
+           "                matmul, sliding_window (absent values are null)\n"
            "  -h, --help    print this help\n"
            "\n"
            "exit status: 0 success, 1 the model cannot be loaded, 2 usage error\n");
@@ -76,7 +76,8 @@ static void format_count(int64_t n, char *buf, size_t size) {
     buf[used] = '\0';
 }
 
-static void print_text(const char *dir, const chv_model_info *info, int has_max_length, long model_max_length) {
+static void print_text(const char *dir, const chv_model_info *info, int has_max_length, long model_max_length,
+                       const char *matmul) {
     char params[48];
     format_count(info->n_params, params, sizeof params);
 
@@ -85,6 +86,9 @@ static void print_text(const char *dir, const chv_model_info *info, int has_max_
            info->model_type[0] ? info->model_type : "not given");
     printf("parameters         %s\n", params);
     printf("dtype              %s (computed in float32)\n", info->dtype);
+    printf("matrix products    %s\n", strcmp(matmul, "packed") == 0
+                                           ? "packed (the weights are packed at the first forward pass)"
+                                           : "openblas");
     if (info->max_position_embeddings > 0)
         printf("max length         %ld (max_position_embeddings)\n", info->max_position_embeddings);
     else
@@ -116,7 +120,8 @@ static void add_optional_number(cJSON *obj, const char *key, int present, double
         cJSON_AddNullToObject(obj, key);
 }
 
-static int print_json(const char *dir, const chv_model_info *info, int has_max_length, long model_max_length) {
+static int print_json(const char *dir, const chv_model_info *info, int has_max_length, long model_max_length,
+                      const char *matmul) {
     cJSON *obj = cJSON_CreateObject();
     cJSON_AddStringToObject(obj, "model_dir", dir);
     cJSON_AddStringToObject(obj, "architecture", info->architecture);
@@ -139,6 +144,7 @@ static int print_json(const char *dir, const chv_model_info *info, int has_max_l
     cJSON_AddNumberToObject(obj, "intermediate_size", info->intermediate_size);
     cJSON_AddNumberToObject(obj, "vocab_size", info->vocab_size);
     cJSON_AddBoolToObject(obj, "tied_embeddings", info->tied_embeddings);
+    cJSON_AddStringToObject(obj, "matmul", matmul);
     add_optional_number(obj, "sliding_window", info->sliding_window > 0, (double)info->sliding_window);
 
     char *text = cJSON_PrintUnformatted(obj);
@@ -191,9 +197,9 @@ int cmd_info(int argc, char **argv) {
     const chv_model_info *info = chv_model_get_info(model);
     int status = CHV_EXIT_OK;
     if (json)
-        status = print_json(dir, info, has_max_length, model_max_length);
+        status = print_json(dir, info, has_max_length, model_max_length, chv_model_matmul(model));
     else
-        print_text(dir, info, has_max_length, model_max_length);
+        print_text(dir, info, has_max_length, model_max_length, chv_model_matmul(model));
     chv_model_free(model);
     return status;
 }
