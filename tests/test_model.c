@@ -362,9 +362,9 @@ END_TEST
 /* With the packed matrix product (gemm.h) a row's result does not depend
  * on the other rows, so packed and alone agree exactly. OpenBLAS's sgemm
  * (0.3.21 here) picks its kernel by the row count and a row's place in the
- * matrix, so on its path a row's rounding changes with what else is packed
- * around it, by a few float32 ulps of the logits: there packed and alone
- * must agree to 1e-5, relative to the log-prob with a floor of 1.
+ * matrix. On its path a row's rounding therefore changes with what else is
+ * packed around it, by a few float32 ulps of the logits, and packed and
+ * alone must agree to 1e-5, relative to the log-prob with a floor of 1.
  * Measured: up to 4e-6 on stories260K-hf and 1.6e-6 on the fixtures. */
 static double packing_tolerance(const chv_model *model) {
     return strcmp(chv_model_matmul(model), "packed") == 0 ? 0.0 : 1e-5;

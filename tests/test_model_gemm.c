@@ -36,13 +36,13 @@ static const int levels[] = {CHV_GEMM_AVX512, CHV_GEMM_AVX2, CHV_GEMM_NONE};
 static const char *const level_names[] = {"AVX-512", "AVX2", "portable"};
 #define N_LEVELS 3
 
-/* Limits chv_gemm to kernel level `which` of levels[]. Returns 0, or 1
- * with a message when the CPU lacks that kernel. */
-static int use_kernel(int which, const char *test) {
-    chv_gemm_limit(levels[which]);
-    if (strcmp(chv_gemm_kernel(), level_names[which]) == 0)
+/* Limits chv_gemm to the kernel levels[level_index]. Returns 0, or 1 with
+ * a message when the CPU lacks that kernel. */
+static int use_kernel(int level_index, const char *test) {
+    chv_gemm_limit(levels[level_index]);
+    if (strcmp(chv_gemm_kernel(), level_names[level_index]) == 0)
         return 0;
-    printf("%s: %s kernel skipped, this CPU lacks it\n", test, level_names[which]);
+    printf("%s: %s kernel skipped, this CPU lacks it\n", test, level_names[level_index]);
     return 1;
 }
 

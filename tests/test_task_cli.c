@@ -197,7 +197,7 @@ START_TEST(failed_task_still_writes_results) {
     snprintf(args, sizeof args, "%s/run/samples_broken.jsonl", dir);
     ck_assert_msg(!chv_file_exists(args), "%s was written", args);
 
-    /* The reports say, above the numbers, that the data are samples and
+    /* The reports warn, above the numbers, that the data are samples and
      * that a task failed. */
     static const char *const reports[] = {"report.md", "report.html"};
     for (size_t i = 0; i < 2; i++) {

@@ -318,14 +318,35 @@ START_TEST(unknown_task_suggestions) {
 }
 END_TEST
 
+/* A group "pairs" of two subtasks, "pairs_one" and "pairs_two". */
+static const char PAIRS_SPEC[] = "{\"task\": \"pairs\", \"version\": \"2.0\", \"file\": \"pairs/{subtask}.jsonl\","
+                                 " \"subtasks\": [\"one\", \"two\"], \"context\": \"\","
+                                 " \"choices\": [\"{good}\", \"{bad}\"], \"gold\": \"0\", \"metrics\": [\"acc\"]}";
+
+/* Writes the outputs of run into out_dir with a fixed config and returns
+ * the parsed results.json, which the caller deletes. */
+static cJSON *write_and_read_results(const chv_run_result *run, const char *out_dir) {
+    chv_run_config config = {.model = "/m/tiny", .model_name = "tiny", .cheval_version = "0.1.0",
+                             .git_hash = "abc", .date = "2026-01-01T00:00:00Z", .seconds = 1.5};
+    chv_error err;
+    ck_assert_msg(chv_results_write(run, &config, out_dir, &err) == 0, "%s", err.message);
+
+    char *path = chv_path_join(out_dir, "results.json");
+    size_t len;
+    char *text = chv_read_file(path, &len, &err);
+    ck_assert_msg(text != NULL, "%s", err.message);
+    cJSON *root = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(root);
+    free(text);
+    free(path);
+    return root;
+}
+
 /* A subtask run without the rest of its group has no group row, so its
  * alias is not indented, as lm-eval prints a task run on its own. */
 START_TEST(subtask_alone_is_not_indented) {
-    const char spec[] = "{\"task\": \"pairs\", \"version\": \"2.0\", \"file\": \"pairs/{subtask}.jsonl\","
-                        " \"subtasks\": [\"one\", \"two\"], \"context\": \"\","
-                        " \"choices\": [\"{good}\", \"{bad}\"], \"gold\": \"0\", \"metrics\": [\"acc\"]}";
     chv_error err;
-    ck_assert_int_eq(chv_registry_add_spec(registry, spec, "pairs.json", 0, &err), 0);
+    ck_assert_int_eq(chv_registry_add_spec(registry, PAIRS_SPEC, "pairs.json", 0, &err), 0);
     write_under(data_dir, "pairs/one.jsonl", "{\"good\":\"a\",\"bad\":\"bb\"}\n");
 
     char *out_dir = test_make_temp_dir("cheval-results");
@@ -334,18 +355,10 @@ START_TEST(subtask_alone_is_not_indented) {
     ck_assert_msg(run_list("pairs_one", &options, &run, &err) == 0, "%s", err.message);
     ck_assert_uint_eq(run.n_groups, 0);
 
-    chv_run_config config = {.model = "/m/tiny", .model_name = "tiny", .cheval_version = "0.1.0",
-                             .git_hash = "abc", .date = "2026-01-01T00:00:00Z", .seconds = 1.5};
-    ck_assert_int_eq(chv_results_write(&run, &config, out_dir, &err), 0);
-    char *path = chv_path_join(out_dir, "results.json");
-    size_t len;
-    char *text = chv_read_file(path, &len, &err);
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root = write_and_read_results(&run, out_dir);
     cJSON *one = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "results"), "pairs_one");
     ck_assert_str_eq(cJSON_GetObjectItem(one, "alias")->valuestring, "pairs_one");
     cJSON_Delete(root);
-    free(text);
-    free(path);
     chv_run_result_free(&run);
     free(out_dir);
 }
@@ -353,11 +366,8 @@ END_TEST
 
 START_TEST(group_pooled_and_outputs) {
     /* A two-subtask group; each subtask has 3 documents. */
-    const char spec[] = "{\"task\": \"pairs\", \"version\": \"2.0\", \"file\": \"pairs/{subtask}.jsonl\","
-                        " \"subtasks\": [\"one\", \"two\"], \"context\": \"\","
-                        " \"choices\": [\"{good}\", \"{bad}\"], \"gold\": \"0\", \"metrics\": [\"acc\"]}";
     chv_error err;
-    ck_assert_int_eq(chv_registry_add_spec(registry, spec, "pairs.json", 0, &err), 0);
+    ck_assert_int_eq(chv_registry_add_spec(registry, PAIRS_SPEC, "pairs.json", 0, &err), 0);
     write_under(data_dir, "pairs/one.jsonl",
                 "{\"good\":\"a\",\"bad\":\"bb\"}\n{\"good\":\"cc\",\"bad\":\"d\"}\n"
                 "{\"good\":\"e\",\"bad\":\"ff\"}\n");
@@ -377,15 +387,7 @@ START_TEST(group_pooled_and_outputs) {
     ck_assert_double_eq_tol(run.groups[0].acc.value, 5.0 / 6.0, 1e-12);
     ck_assert_double_eq_tol(run.groups[0].acc.stderr_value, sqrt((6.0 / 9.0) / 4.0 / 6.0), 1e-12);
 
-    chv_run_config config = {.model = "/m/tiny", .model_name = "tiny", .cheval_version = "0.1.0",
-                             .git_hash = "abc", .date = "2026-01-01T00:00:00Z", .seconds = 1.5};
-    ck_assert_int_eq(chv_results_write(&run, &config, out_dir, &err), 0);
-
-    char *path = chv_path_join(out_dir, "results.json");
-    size_t len;
-    char *text = chv_read_file(path, &len, &err);
-    cJSON *root = cJSON_Parse(text);
-    ck_assert_ptr_nonnull(root);
+    cJSON *root = write_and_read_results(&run, out_dir);
     cJSON *one = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "results"), "pairs_one");
     ck_assert_str_eq(cJSON_GetObjectItem(one, "alias")->valuestring, " - pairs_one");
     ck_assert_double_eq_tol(cJSON_GetObjectItem(one, "acc,none")->valuedouble, 2.0 / 3, 1e-12);
@@ -405,11 +407,10 @@ START_TEST(group_pooled_and_outputs) {
     ck_assert_ptr_null(cJSON_GetObjectItem(sampling, "tied_documents"));
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(sampling, "limit")));
     cJSON_Delete(root);
-    free(text);
-    free(path);
 
-    path = chv_path_join(out_dir, "results.md");
-    text = chv_read_file(path, &len, &err);
+    char *path = chv_path_join(out_dir, "results.md");
+    size_t len;
+    char *text = chv_read_file(path, &len, &err);
     static const char *const expected[] = {
         "|   Tasks    |Version|Filter|n-shot| Metric  |   |Value |   |Stderr|\n"
         "|------------|------:|------|-----:|---------|---|-----:|---|-----:|\n"

@@ -151,13 +151,13 @@ static int build_slices(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *
     }
 
     /* With packed weights a row's result does not depend on its slice, so
-     * the slices can follow the thread count: their number is rounded up to
+     * the slices can follow the thread count. Their number is rounded up to
      * a multiple of it, and each cut falls at the sequence boundary nearest
      * to an even share of the rows. Otherwise slices are filled up to
      * SLICE_ROWS in order, the same way for any thread count. */
     int balanced = model->packed && model->n_threads > 1;
-    int n_wanted = (n_rows + SLICE_ROWS - 1) / SLICE_ROWS;
-    n_wanted = (n_wanted + model->n_threads - 1) / model->n_threads * model->n_threads;
+    int n_balanced = (n_rows + SLICE_ROWS - 1) / SLICE_ROWS;
+    n_balanced = (n_balanced + model->n_threads - 1) / model->n_threads * model->n_threads;
 
     int n_slices = 0, first = 0, rows = 0, rows_before = 0;
     int *ints = model->row_ints;
@@ -165,7 +165,7 @@ static int build_slices(chv_model *model, chv_seq *seqs, int n_seqs, chv_error *
         rows += seqs[s].n_tokens;
         int last = s + 1 == n_seqs;
         if (!last && balanced) {
-            long boundary = (long)n_rows * (n_slices + 1) / n_wanted;
+            long boundary = (long)n_rows * (n_slices + 1) / n_balanced;
             long done = rows_before + rows, next = seqs[s + 1].n_tokens;
             if (done + next <= boundary || boundary - done > done + next - boundary)
                 continue;

@@ -9,7 +9,7 @@
 #endif
 
 /* Rows of a tile, which is TILE_ROWS x CHV_GEMM_PANEL outputs. The AVX-512
- * kernel holds a tile in 16 accumulators of 16 floats, which leaves
+ * kernel keeps a tile in 16 accumulators of 16 floats, which leaves
  * registers for the weights and the broadcast inputs. The AVX2 kernel,
  * with half as many and half as wide registers, takes a tile in four
  * quarters of 4 rows by 16 columns. */

@@ -34,9 +34,9 @@ int chv_gemm_supported(void);
  * results. */
 const char *chv_gemm_kernel(void);
 
-/* Tests only: limits the kernels chv_gemm may pick to level and below
- * (CHV_GEMM_AVX512, the default, allows all; CHV_GEMM_NONE leaves the
- * portable one). Not thread-safe. */
+/* Tests only: limits the kernels chv_gemm may pick to level and below.
+ * CHV_GEMM_AVX512, the default, allows all, and CHV_GEMM_NONE leaves only
+ * the portable one. Not thread-safe. */
 enum { CHV_GEMM_NONE, CHV_GEMM_AVX2, CHV_GEMM_AVX512 };
 void chv_gemm_limit(int level);
 
@@ -44,10 +44,10 @@ void chv_gemm_limit(int level);
 int chv_gemm_panels(int n_out);
 size_t chv_gemm_packed_floats(int n_out, int n_in);
 
-/* Packs w [n_out][n_in] into packed, which has room for
- * chv_gemm_packed_floats(n_out, n_in) floats. Rows from row0 to row1
- * (exclusive) only, so that callers can pack one matrix in parts; the
- * padding columns are written with the last row. */
+/* Packs rows row0 to row1 (exclusive) of w [n_out][n_in] into packed,
+ * which has room for chv_gemm_packed_floats(n_out, n_in) floats, so that a
+ * caller can pack one matrix in parts. The call that packs the last row
+ * also zeroes the padding columns. */
 void chv_gemm_pack_rows(const float *w, int n_out, int n_in, int row0, int row1, float *packed);
 
 /* Copies row `row` of the original [n_out][n_in] matrix out of its packed
@@ -57,8 +57,8 @@ void chv_gemm_unpack_row(const float *packed, int n_in, int row, float *out);
 /* y[r][j] = sum over k of x[r][k] * w[j][k], for r < n_rows and for the
  * columns j of panels panel0 to panel1 (exclusive). x is [n_rows][n_in] and
  * y is [n_rows][n_out], both row-major; other columns of y are not
- * touched. scratch holds CHV_GEMM_SCRATCH_FLOATS floats, aligned to 64
- * bytes. Without a fast kernel (chv_gemm_supported() is 0) it still gives
+ * touched. scratch has room for CHV_GEMM_SCRATCH_FLOATS floats and is
+ * aligned to 64 bytes. Without a fast kernel (chv_gemm_supported() is 0) it still gives
  * the same results, through the portable kernel. */
 void chv_gemm(const float *x, int n_rows, int n_in, const float *packed, int n_out, int panel0, int panel1, float *y,
               float *scratch);

@@ -177,10 +177,10 @@ struct chv_model {
     float **converted; /* float32 copies of F16/BF16 (or misaligned) tensors */
     int n_converted;
 
-    /* The projection matrices. On a CPU that runs chv_gemm they are packed
-     * at the first forward call: each pointer in the weight struct then
-     * points at a packed copy (in `packed`), and the float32 source is
-     * released. */
+    /* The projection matrices. When use_packed is set they are packed at
+     * the first forward call. Each pointer in the weight struct then points
+     * at its packed copy (owned in packed_copies), and the float32 source
+     * is released. */
     chv_matrix_slot *matrices;
     int n_matrices;
     int use_packed; /* 1: pack at the first forward call (chv_model_choose_matmul) */

@@ -71,8 +71,8 @@ void chv_linear(const chv_batch *batch, const float *x, int n_rows, int n_in, co
     linear_job job = {model, x, n_rows, n_in, w, bias, n_out, y, 1};
 
     if (model->packed) {
-        /* An unthreaded batch runs on one pool thread beside other slices;
-         * its scratch is that thread's. */
+        /* An unthreaded batch runs on one pool thread beside other slices,
+         * so it uses that thread's scratch. */
         if (!batch->threaded) {
             chv_gemm(x, n_rows, n_in, w, n_out, 0, chv_gemm_panels(n_out), y, batch->ws->gemm_scratch);
             if (bias != NULL)

@@ -61,8 +61,8 @@ const chv_model_info *chv_model_get_info(const chv_model *model);
  * CHEVAL_GEMM. The string is static. */
 const char *chv_model_matmul(const chv_model *model);
 
-/* Sets the number of threads used by the forward pass (the model's own
- * kernels; OpenBLAS runs inside them, single-threaded). n <= 0 means all
+/* Sets the number of threads of the model's own kernels in the forward
+ * pass. OpenBLAS runs inside them, single-threaded. n <= 0 means all
  * cores. */
 void chv_model_set_threads(chv_model *model, int n);
 

@@ -27,16 +27,14 @@ static int is_noisy_task(const chv_task *task) {
  * above the numbers. */
 static void write_warnings(FILE *out, const chv_run *run) {
     if (chv_run_is_sample_data(run))
-        fprintf(out, "<p class=\"warning\"><strong>Warning: sample data.</strong> This run read cheval's "
-                     "bundled sample documents, not the benchmark files, so its numbers are not benchmark "
-                     "scores.</p>\n");
+        fprintf(out, "<p class=\"warning\"><strong>Warning: sample data.</strong> %s</p>\n", CHV_SAMPLE_DATA_WARNING);
 
     const cJSON *failed = chv_run_failed_tasks(run);
     if (failed == NULL)
         return;
-    fprintf(out, "<div class=\"warning\"><strong>Warning: %d task%s failed</strong> and %s no results:<ul>\n",
-            cJSON_GetArraySize(failed), cJSON_GetArraySize(failed) == 1 ? "" : "s",
-            cJSON_GetArraySize(failed) == 1 ? "has" : "have");
+    char summary[96];
+    chv_run_failed_summary(failed, summary, sizeof summary);
+    fprintf(out, "<div class=\"warning\"><strong>Warning: %s:</strong><ul>\n", summary);
     const cJSON *item;
     cJSON_ArrayForEach(item, failed) {
         fprintf(out, "<li><code>");
@@ -50,18 +48,12 @@ static void write_warnings(FILE *out, const chv_run *run) {
 
 static void write_meta(FILE *out, const chv_run *run) {
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(run->results_json, "config");
-    static const char *const fields[][2] = {
-        {"model", "model"},     {"model_num_parameters", "parameters"}, {"model_dtype", "dtype"},
-        {"max_length", "max length"}, {"bos", "BOS"},                {"limit", "limit"},
-        {"seed", "seed"},       {"matmul", "matrix products"},          {"cheval_version", "cheval"},
-        {"git_hash", "commit"},
-    };
     fprintf(out, "<ul class=\"meta\">\n");
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        char *text = chv_json_key(cJSON_GetObjectItemCaseSensitive(config, fields[i][0]));
+    for (size_t i = 0; i < chv_n_report_settings; i++) {
+        char *text = chv_json_key(cJSON_GetObjectItemCaseSensitive(config, chv_report_settings[i].key));
         if (text == NULL)
             continue;
-        fprintf(out, "<li>%s: <code>", fields[i][1]);
+        fprintf(out, "<li>%s: <code>", chv_report_settings[i].label);
         chv_html_text(out, text);
         fprintf(out, "</code></li>\n");
         free(text);

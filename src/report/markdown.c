@@ -108,14 +108,14 @@ int chv_report_write_lm_eval_table(FILE *out, const chv_run *run) {
  * sample documents, and tasks that failed and have no results. */
 static void write_warnings(FILE *out, const chv_run *run) {
     if (chv_run_is_sample_data(run))
-        fprintf(out, "> **Warning: sample data.** This run read cheval's bundled sample documents, not "
-                     "the benchmark files, so its numbers are not benchmark scores.\n\n");
+        fprintf(out, "> **Warning: sample data.** %s\n\n", CHV_SAMPLE_DATA_WARNING);
 
     const cJSON *failed = chv_run_failed_tasks(run);
     if (failed == NULL)
         return;
-    fprintf(out, "> **Warning: %d task%s failed** and %s no results:\n>\n", cJSON_GetArraySize(failed),
-            cJSON_GetArraySize(failed) == 1 ? "" : "s", cJSON_GetArraySize(failed) == 1 ? "has" : "have");
+    char summary[96];
+    chv_run_failed_summary(failed, summary, sizeof summary);
+    fprintf(out, "> **Warning: %s:**\n>\n", summary);
     const cJSON *item;
     cJSON_ArrayForEach(item, failed) {
         fprintf(out, "> - ");
@@ -135,16 +135,11 @@ static void write_header(FILE *out, const chv_run *run) {
     chv_md_cell(out, run->model_name);
     fprintf(out, "\n\n");
 
-    static const char *const fields[][2] = {
-        {"model", "model"}, {"model_num_parameters", "parameters"}, {"model_dtype", "dtype"},
-        {"max_length", "max length"}, {"bos", "BOS"}, {"limit", "limit"}, {"seed", "seed"},
-        {"matmul", "matrix products"}, {"cheval_version", "cheval version"}, {"git_hash", "git commit"},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        const cJSON *item = cJSON_GetObjectItemCaseSensitive(config, fields[i][0]);
+    for (size_t i = 0; i < chv_n_report_settings; i++) {
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(config, chv_report_settings[i].key);
         char *text = chv_json_key(item);
         if (text != NULL) {
-            fprintf(out, "- %s: `%s`\n", fields[i][1], text);
+            fprintf(out, "- %s: `%s`\n", chv_report_settings[i].label, text);
             free(text);
         }
     }

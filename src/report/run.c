@@ -699,3 +699,22 @@ const char *chv_run_failure_message(const cJSON *entry) {
         return message + n + 2;
     return message;
 }
+
+void chv_run_failed_summary(const cJSON *failed, char *buf, size_t size) {
+    int n = cJSON_GetArraySize(failed);
+    snprintf(buf, size, "%d task%s failed and %s no results", n, n == 1 ? "" : "s", n == 1 ? "has" : "have");
+}
+
+const chv_report_setting chv_report_settings[] = {
+    {"model", "model"},
+    {"model_num_parameters", "parameters"},
+    {"model_dtype", "dtype"},
+    {"max_length", "max length"},
+    {"bos", "BOS"},
+    {"limit", "limit"},
+    {"seed", "seed"},
+    {"matmul", "matrix products"},
+    {"cheval_version", "cheval version"},
+    {"git_hash", "git commit"},
+};
+const size_t chv_n_report_settings = sizeof chv_report_settings / sizeof chv_report_settings[0];

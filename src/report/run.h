@@ -117,13 +117,32 @@ chv_task *chv_run_find_task(const chv_run *run, const char *name);
 /* Returns 1 when at least one task of run has a sample log. */
 int chv_run_has_samples(const chv_run *run);
 
-/* Returns 1 when results.json says the run read the bundled sample
- * documents instead of the benchmark files (config.sample_data). */
+/* Returns 1 when results.json records that the run read the bundled
+ * sample documents instead of the benchmark files (config.sample_data). */
 int chv_run_is_sample_data(const chv_run *run);
+
+/* The sentence that the reports show when chv_run_is_sample_data is 1. */
+#define CHV_SAMPLE_DATA_WARNING                                                                                    \
+    "This run read cheval's bundled sample documents, not the benchmark files, so its numbers are not benchmark " \
+    "scores."
+
+/* A config field that the reports show in their header, and its label. */
+typedef struct chv_report_setting {
+    const char *key;
+    const char *label;
+} chv_report_setting;
+
+/* The header's settings, in order, and their count. */
+extern const chv_report_setting chv_report_settings[];
+extern const size_t chv_n_report_settings;
 
 /* Returns results.json's "failed" object (task name -> error message), or
  * NULL when every task finished. The run owns it. */
 const cJSON *chv_run_failed_tasks(const chv_run *run);
+
+/* Writes "N task(s) failed and has (have) no results" for the entries of
+ * failed into buf. */
+void chv_run_failed_summary(const cJSON *failed, char *buf, size_t size);
 
 /* Returns the message of one entry of chv_run_failed_tasks without the
  * leading "<task>: " that the runner puts before it, so that a report can
